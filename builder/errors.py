@@ -1,0 +1,73 @@
+"""Exceptions and issue records shared by the whole core."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class ConvCanvasError(Exception):
+    """Base class for every error the core raises on purpose."""
+
+
+class ParamError(ConvCanvasError):
+    """A parameter value is of the wrong kind or out of its range."""
+
+    def __init__(self, param: str, message: str, fix: str = ""):
+        super().__init__(message)
+        self.param = param
+        self.message = message
+        self.fix = fix
+
+
+class ShapeError(ConvCanvasError):
+    """A block cannot accept the shapes fed into it.
+
+    `code` identifies the rule that was broken so that a user interface can offer a
+    one-click fix; `param` names the parameter that causes it, when there is one.
+    """
+
+    def __init__(self, message: str, fix: str = "", *, code: str = "shape", param: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.fix = fix
+        self.code = code
+        self.param = param
+
+
+class GraphFormatError(ConvCanvasError):
+    """A graph document cannot be read; `problems` lists every reason found."""
+
+    def __init__(self, source: str, problems: list[str]):
+        self.source = source
+        self.problems = problems
+        lines = "\n".join(f"  - {p}" for p in problems)
+        super().__init__(f"cannot read {source}:\n{lines}")
+
+
+class InvalidGraphError(ConvCanvasError):
+    """An operation needs a valid graph and got one with errors."""
+
+    def __init__(self, issues: list[Issue]):
+        self.issues = issues
+        lines = "\n".join(f"  - {i}" for i in issues)
+        super().__init__(f"the network has {len(issues)} error(s):\n{lines}")
+
+
+@dataclass(frozen=True, slots=True)
+class Issue:
+    """One problem found in a graph, attached to a node.
+
+    `code` is a stable identifier of the broken rule (e.g. ``"needs_flatten"``)
+    that front ends use to offer fixes; `param` names the offending parameter.
+    """
+
+    node: str
+    message: str
+    fix: str = ""
+    code: str = "shape"
+    param: str | None = None
+    severity: str = "error"
+
+    def __str__(self) -> str:
+        text = f"{self.node}: {self.message}"
+        return f"{text}. Fix: {self.fix}" if self.fix else text

@@ -1,0 +1,260 @@
+"""The graph model: nodes (blocks) with stable readable ids, and directed edges.
+
+The model holds semantics and canvas positions only: no colours, no widgets. It allows
+any wiring (cycles, dangling nodes, too many inputs): such graphs are valid documents
+that `builder.inference` reports as invalid networks, so an editor can pass through
+invalid states while a user works.
+
+The order of edges into a node is the order of its inputs (it matters for Concat).
+"""
+
+from __future__ import annotations
+
+import copy
+import keyword
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from .catalog import CATALOG, INPUT_PRESETS, spec_for
+from .errors import ParamError
+
+_ID_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# Attribute names of torch.nn.Module that a submodule named after a node must not shadow.
+_RESERVED_IDS = frozenset(
+    {
+        "forward",
+        "training",
+        "train",
+        "eval",
+        "state_dict",
+        "parameters",
+        "buffers",
+        "children",
+        "modules",
+        "to",
+        "cuda",
+        "cpu",
+        "type",
+        "float",
+        "double",
+        "half",
+        "apply",
+        "register_buffer",
+        "register_parameter",
+        "add_module",
+        "named_modules",
+        "zero_grad",
+        "requires_grad_",
+        "load_state_dict",
+        "dump_patches",
+        "call_super_init",
+        "x",
+        "torch",
+        "nn",
+        "self",
+    }
+)
+
+
+def is_valid_id(node_id: str) -> bool:
+    """A node id must be a Python identifier, since it names the module in exported code."""
+    return (
+        isinstance(node_id, str)
+        and bool(_ID_RE.match(node_id))
+        and not keyword.iskeyword(node_id)
+        and node_id not in _RESERVED_IDS
+        and not node_id.startswith("_")
+    )
+
+
+@dataclass(slots=True)
+class Node:
+    """One block on the canvas."""
+
+    id: str
+    type: str
+    params: dict[str, Any]
+    pos: tuple[float, float] = (0.0, 0.0)
+    frozen: bool = False  # parameters are not trained (transfer learning)
+
+    @property
+    def spec(self):
+        return CATALOG[self.type]
+
+
+@dataclass(frozen=True, slots=True)
+class Edge:
+    source: str
+    target: str
+
+
+@dataclass
+class Graph:
+    """A network under construction."""
+
+    nodes: dict[str, Node] = field(default_factory=dict)
+    edges: list[Edge] = field(default_factory=list)
+    name: str = "Untitled"
+    description: str = ""
+
+    # -- queries --------------------------------------------------------------------
+
+    def node(self, node_id: str) -> Node:
+        try:
+            return self.nodes[node_id]
+        except KeyError:
+            raise KeyError(f"no node with id {node_id!r}") from None
+
+    def inputs_of(self, node_id: str) -> list[str]:
+        """Ids of the nodes that feed `node_id`, in input order."""
+        return [e.source for e in self.edges if e.target == node_id]
+
+    def outputs_of(self, node_id: str) -> list[str]:
+        return [e.target for e in self.edges if e.source == node_id]
+
+    def input_node(self) -> Node | None:
+        return next((n for n in self.nodes.values() if n.type == "Input"), None)
+
+    def new_id(self, block_type: str) -> str:
+        """A fresh readable id for a block of `block_type`: ``conv1``, ``conv2``, ..."""
+        prefix = spec_for(block_type).prefix
+        if block_type == "Input" and "input" not in self.nodes:
+            return "input"
+        taken = self.nodes.keys()
+        i = 1
+        while f"{prefix}{i}" in taken:
+            i += 1
+        return f"{prefix}{i}"
+
+    # -- edits ----------------------------------------------------------------------
+    # Front ends wrap these in undoable commands; they keep the model consistent.
+
+    def add_node(
+        self,
+        block_type: str,
+        params: dict[str, Any] | None = None,
+        pos: tuple[float, float] = (0.0, 0.0),
+        node_id: str | None = None,
+        frozen: bool = False,
+    ) -> Node:
+        """Add a block with defaults for the parameters not given; return the new node."""
+        node_id = node_id or self.new_id(block_type)
+        if node_id in self.nodes:
+            raise ValueError(f"a node with id {node_id!r} already exists")
+        if not is_valid_id(node_id):
+            raise ValueError(
+                f"{node_id!r} is not a usable node id: use letters, digits and underscores, "
+                "starting with a letter, and avoid Python keywords"
+            )
+        node = Node(node_id, block_type, coerce_params(block_type, params or {}), tuple(pos), frozen)
+        self.nodes[node_id] = node
+        return node
+
+    def remove_node(self, node_id: str) -> tuple[Node, list[tuple[int, Edge]]]:
+        """Remove a node and its edges; return both (with edge positions) for undo."""
+        node = self.nodes.pop(node_id)
+        removed = [(i, e) for i, e in enumerate(self.edges) if node_id in (e.source, e.target)]
+        self.edges = [e for e in self.edges if node_id not in (e.source, e.target)]
+        return node, removed
+
+    def connect(self, source: str, target: str, index: int | None = None) -> Edge:
+        """Add an edge; `index` places it in the edge list (input order of `target`)."""
+        for nid in (source, target):
+            self.node(nid)
+        if source == target:
+            raise ValueError(f"cannot connect {source} to itself")
+        edge = Edge(source, target)
+        if edge in self.edges:
+            raise ValueError(f"{source} is already connected to {target}")
+        if index is None:
+            self.edges.append(edge)
+        else:
+            self.edges.insert(index, edge)
+        return edge
+
+    def disconnect(self, source: str, target: str) -> int:
+        """Remove an edge; return its former index."""
+        index = self.edges.index(Edge(source, target))
+        del self.edges[index]
+        return index
+
+    def set_params(self, node_id: str, params: dict[str, Any]) -> dict[str, Any]:
+        """Update some parameters (validated); return the previous values of those keys."""
+        node = self.node(node_id)
+        merged = {**node.params, **params}
+        node_params = coerce_params(node.type, merged)
+        old = {k: node.params[k] for k in params}
+        node.params = node_params
+        return old
+
+    def rename(self, old_id: str, new_id: str) -> None:
+        if new_id in self.nodes:
+            raise ValueError(f"a node with id {new_id!r} already exists")
+        if not is_valid_id(new_id):
+            raise ValueError(f"{new_id!r} is not a usable node id")
+        node = self.nodes.pop(old_id)
+        node.id = new_id
+        self.nodes[new_id] = node
+        self.edges = [
+            Edge(new_id if e.source == old_id else e.source, new_id if e.target == old_id else e.target)
+            for e in self.edges
+        ]
+
+    def copy(self) -> Graph:
+        return copy.deepcopy(self)
+
+    # -- conveniences ---------------------------------------------------------------
+
+    def set_input_shape(self, shape: tuple[int, int, int] | str) -> None:
+        """Set the Input node's shape, given as (C, H, W) or a preset name."""
+        if isinstance(shape, str):
+            try:
+                shape = INPUT_PRESETS[shape]
+            except KeyError:
+                raise ValueError(f"unknown preset {shape!r}; presets: {', '.join(INPUT_PRESETS)}") from None
+        node = self.input_node()
+        if node is None:
+            raise ValueError("the graph has no Input node")
+        self.set_params(node.id, {"shape": tuple(shape)})
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Graph):
+            return NotImplemented
+        return (
+            self.name == other.name
+            and self.description == other.description
+            and self.nodes == other.nodes
+            and self.edges == other.edges
+        )
+
+
+def coerce_params(block_type: str, params: dict[str, Any]) -> dict[str, Any]:
+    """Validate `params` for `block_type`, fill defaults, return canonical values.
+
+    Raises `ParamError` for the first bad or unknown parameter.
+    """
+    spec = spec_for(block_type)
+    known = {p.name for p in spec.params}
+    for name in params:
+        if name not in known:
+            raise ParamError(
+                name,
+                f"{block_type} has no parameter {name!r}",
+                fix=f"use one of: {', '.join(sorted(known)) or 'none (it takes no parameters)'}",
+            )
+    return {p.name: p.coerce(params.get(p.name, p.default)) for p in spec.params}
+
+
+def chain(
+    input_shape: tuple[int, int, int], *blocks: tuple[str, dict[str, Any]] | str, name: str = "Untitled"
+) -> Graph:
+    """Build a linear stack quickly: ``chain((1, 28, 28), ("Conv2d", {...}), "ReLU", ...)``."""
+    graph = Graph(name=name)
+    prev = graph.add_node("Input", {"shape": input_shape}).id
+    for i, block in enumerate(blocks, start=1):
+        block_type, params = (block, {}) if isinstance(block, str) else block
+        node = graph.add_node(block_type, params, pos=(i * 200.0, 0.0))
+        graph.connect(prev, node.id)
+        prev = node.id
+    return graph

@@ -1,0 +1,378 @@
+"""Analytic shape and parameter inference over a whole graph.
+
+No torch here: the editing path re-infers after every edit, so this is plain arithmetic
+over the catalog's rules (about a microsecond or two per node). Each node ends up `ok`,
+`error` (it breaks a rule; the message names the numbers and the fix) or `unknown` (it is
+downstream of an error, so its shape cannot be known; it is not a second error).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+from math import prod
+
+from .catalog import CATALOG, GLOBAL, Shape
+from .errors import Issue, ShapeError
+from .graph import Graph
+
+OK = "ok"
+ERROR = "error"
+UNKNOWN = "unknown"
+
+
+@dataclass(slots=True)
+class NodeInfo:
+    """What inference knows of one node. Counts are per sample (no batch dimension)."""
+
+    id: str
+    type: str
+    status: str = UNKNOWN
+    shape: Shape | None = None
+    input_shapes: list[Shape] = ()
+    params: int = 0  # learnable parameters (torch's parameters())
+    trainable: int = 0  # learnable parameters that training updates (not frozen)
+    buffers: int = 0  # non-learned state such as BatchNorm running statistics
+    activations: int = 0  # values in the output tensor
+    macs: int = 0  # multiply-accumulates
+    receptive_field: tuple[int, int] | None = None  # None: the whole input
+    jump: tuple[int, int] = (1, 1)  # cumulative stride: input pixels per output step
+    error: Issue | None = None
+    warnings: list[Issue] = ()  # a list once there is one
+
+
+@dataclass(slots=True)
+class Inference:
+    """The result of inferring a graph."""
+
+    nodes: dict[str, NodeInfo]
+    order: list[str]  # topological order (nodes on cycles last)
+    errors: list[Issue]
+    warnings: list[Issue]
+    output: str | None  # the node whose output is the network's output
+
+    @property
+    def valid(self) -> bool:
+        return not self.errors and self.output is not None
+
+    @property
+    def total_params(self) -> int:
+        return sum(n.params for n in self.nodes.values())
+
+    @property
+    def trainable_params(self) -> int:
+        return sum(n.trainable for n in self.nodes.values())
+
+    @property
+    def total_macs(self) -> int:
+        return sum(n.macs for n in self.nodes.values())
+
+    @property
+    def total_activations(self) -> int:
+        return sum(n.activations for n in self.nodes.values())
+
+    @property
+    def input_shape(self) -> Shape | None:
+        for info in self.nodes.values():
+            if info.type == "Input":
+                return info.shape
+        return None
+
+    @property
+    def output_shape(self) -> Shape | None:
+        return self.nodes[self.output].shape if self.output else None
+
+    def issues_for(self, node_id: str) -> list[Issue]:
+        info = self.nodes[node_id]
+        return ([info.error] if info.error else []) + list(info.warnings)
+
+
+def infer(graph: Graph) -> Inference:
+    """Infer every node's output shape, counts and receptive field; never raises."""
+    nodes = graph.nodes
+    preds: dict[str, list[str]] = {nid: [] for nid in nodes}
+    succs: dict[str, list[str]] = {nid: [] for nid in nodes}
+    for e in graph.edges:
+        preds[e.target].append(e.source)
+        succs[e.source].append(e.target)
+
+    order = _topological_order(nodes, preds, succs)
+    infos: dict[str, NodeInfo] = {}
+    errors: list[Issue] = []
+    warnings: list[Issue] = []
+    input_seen: str | None = None
+
+    for nid in order:
+        node = nodes[nid]
+        spec = CATALOG[node.type]
+        info = NodeInfo(nid, node.type)
+        infos[nid] = info
+        sources = preds[nid]
+        if len(sources) == 1 and spec.max_inputs == 1:  # the common case: no structural issue
+            upstream = infos[sources[0]]
+            if upstream.status != OK:
+                continue
+            upstream = [upstream]
+        else:
+            issue = _structure_issue(nid, spec, sources, input_seen)
+            if spec.forward == "input" and input_seen is None:
+                input_seen = nid
+            if issue is not None:
+                info.status = ERROR
+                info.error = issue
+                errors.append(issue)
+                continue
+            upstream = [infos[s] for s in sources]
+            if any(u.status != OK for u in upstream):
+                continue
+        shapes = [u.shape for u in upstream]
+        params = node.params
+        try:
+            shape = spec.infer(params, shapes)
+        except ShapeError as e:
+            info.status = ERROR
+            info.error = Issue(nid, e.message, e.fix, e.code, e.param)
+            errors.append(info.error)
+            continue
+        info.status = OK
+        info.shape = shape
+        info.input_shapes = shapes
+        learnable, info.buffers = spec.count(params, shapes)
+        info.params = learnable
+        info.trainable = 0 if node.frozen else learnable
+        info.activations = prod(shape)
+        info.macs = spec.macs(params, shapes, shape)
+        window = spec.window(params)
+        _receptive_field(info, window, upstream)
+        if (
+            window is not None
+            and window != GLOBAL
+            and not params.get("ceil_mode")
+            and params.get("padding") != "same"
+        ):
+            remainders = _stride_remainders(window, shapes[0])
+            if remainders:
+                w = _dropped_warning(nid, remainders)
+                info.warnings = [w]
+                warnings.append(w)
+
+    unreached = [nid for nid in nodes if nid not in infos]  # on a cycle, or downstream of one
+    for nid in unreached:
+        infos[nid] = NodeInfo(nid, nodes[nid].type)
+        order.append(nid)
+    for issue in _cycle_issues(unreached, succs):
+        infos[issue.node].status = ERROR
+        infos[issue.node].error = issue
+        errors.append(issue)
+
+    if input_seen is None and nodes:
+        errors.append(
+            Issue(
+                "network",
+                "there is no Input block",
+                "add an Input block and connect it",
+                code="no_input_block",
+            )
+        )
+    output = _output_node(order, succs, infos, warnings)
+    return Inference(infos, order, errors, warnings, output)
+
+
+def _topological_order(nodes, preds, succs) -> list[str]:
+    indegree = {nid: len(p) for nid, p in preds.items()}
+    ready = deque(nid for nid, d in indegree.items() if d == 0)
+    order = []
+    while ready:
+        nid = ready.popleft()
+        order.append(nid)
+        for s in succs[nid]:
+            indegree[s] -= 1
+            if indegree[s] == 0:
+                ready.append(s)
+    return order
+
+
+def _structure_issue(nid: str, spec, sources: list[str], input_seen: str | None) -> Issue | None:
+    n = len(sources)
+    if spec.forward == "input":
+        if input_seen is not None:
+            return Issue(
+                nid,
+                f"a second Input block (the network's input is {input_seen})",
+                "delete this block; a network has one Input",
+                code="second_input",
+            )
+        if n:
+            return Issue(
+                nid,
+                f"the Input block cannot take inputs, but {', '.join(sources)} is connected to it",
+                "remove the wire into the Input",
+                code="input_has_input",
+            )
+        return None
+    if n == 0:
+        return Issue(
+            nid,
+            "is not reachable from the Input: nothing is connected to it",
+            "drag a wire from another block's output to its input, or delete it",
+            code="no_input",
+        )
+    if n < spec.min_inputs:
+        return Issue(
+            nid,
+            f"{spec.type} joins at least {spec.min_inputs} inputs but has {n} ({sources[0]})",
+            "connect another branch to it, or delete it",
+            code="too_few_inputs",
+        )
+    if spec.max_inputs is not None and n > spec.max_inputs:
+        return Issue(
+            nid,
+            f"{spec.type} takes one input but {n} are connected ({', '.join(sources)})",
+            "remove the extra wires, or join the branches with an Add or Concat block first",
+            code="too_many_inputs",
+        )
+    return None
+
+
+def _receptive_field(info: NodeInfo, window, upstream: list[NodeInfo]) -> None:
+    if not upstream:  # the Input
+        info.receptive_field, info.jump = (1, 1), (1, 1)
+        return
+    if len(upstream) == 1:
+        rf, jump = upstream[0].receptive_field, upstream[0].jump
+    else:
+        fields = [u.receptive_field for u in upstream]
+        rf = None if None in fields else (max(f[0] for f in fields), max(f[1] for f in fields))
+        jump = (max(u.jump[0] for u in upstream), max(u.jump[1] for u in upstream))
+    if window is None:
+        info.receptive_field, info.jump = rf, jump
+    elif window == GLOBAL:
+        info.receptive_field, info.jump = None, jump
+    else:
+        (kh, kw), (sh, sw), _ = window
+        info.receptive_field = (
+            None if rf is None else (rf[0] + (kh - 1) * jump[0], rf[1] + (kw - 1) * jump[1])
+        )
+        info.jump = (jump[0] * sh, jump[1] * sw)
+
+
+def _stride_remainders(window, shape: Shape) -> list[tuple[str, int, int, int, int, int]]:
+    """Axes where (N - F + 2P) is not divisible by S: (axis, N, F, P, S, remainder) each."""
+    (fh, fw), (sh, sw), (ph, pw) = window
+    _, h, w = shape
+    rh, rw = (h + 2 * ph - fh) % sh, (w + 2 * pw - fw) % sw
+    if not (rh or rw):
+        return []
+    out = []
+    if rh:
+        out.append(("H", h, fh, ph, sh, rh))
+    if rw:
+        out.append(("W", w, fw, pw, sw, rw))
+    return out
+
+
+def _dropped_warning(nid: str, remainders) -> Issue:
+    same_both = len(remainders) == 2 and remainders[0][1:] == remainders[1][1:]
+    parts = []
+    for axis, n, f, pad, stride, left in remainders[:1] if same_both else remainders:
+        what = "row and column" if same_both else "row" if axis == "H" else "column"
+        if left > 1:
+            what = "rows and columns" if same_both else what + "s"
+        count = "" if left == 1 else f"{left} "
+        verb = "are" if same_both or left > 1 else "is"
+        parts.append(
+            f"{'H, W' if same_both else axis}: (N - F + 2P) = ({n} - {f} + 2*{pad}) = "
+            f"{n - f + 2 * pad} is not divisible by stride {stride}, so the last {count}{what} "
+            f"of the padded input {verb} never seen"
+        )
+    return Issue(
+        nid,
+        "; ".join(parts),
+        "adjust padding or stride so the windows tile the input exactly, or enable ceil mode",
+        code="dropped_rows",
+        param="stride",
+        severity="warning",
+    )
+
+
+def _cycle_issues(unreached: list[str], succs) -> list[Issue]:
+    """One issue per node that lies on a cycle; nodes merely downstream of one stay unknown."""
+    left = set(unreached)
+    issues = []
+    for nid in unreached:
+        path = _path_back_to(nid, succs, left)
+        if path:
+            issues.append(
+                Issue(
+                    nid,
+                    f"is part of a cycle ({' -> '.join(path)}); a network must flow one way",
+                    "remove one of the wires that loop back",
+                    code="cycle",
+                )
+            )
+    return issues
+
+
+def _path_back_to(start: str, succs, allowed: set[str]) -> list[str] | None:
+    stack = [(start, [start])]
+    seen = set()
+    while stack:
+        nid, path = stack.pop()
+        for s in succs[nid]:
+            if s == start:
+                return [*path, start]
+            if s in allowed and s not in seen:
+                seen.add(s)
+                stack.append((s, [*path, s]))
+    return None
+
+
+def _output_node(order, succs, infos, warnings) -> str | None:
+    sinks = [nid for nid in order if not succs[nid] and infos[nid].type != "Input"]
+    if not sinks:
+        return None
+    output = sinks[-1]
+    for nid in sinks[:-1]:
+        w = Issue(
+            nid,
+            f"its output is not used: the network's output is {output}",
+            "connect it to the rest of the network, or delete it",
+            code="unused_output",
+            severity="warning",
+        )
+        infos[nid].warnings = [*infos[nid].warnings, w]
+        warnings.append(w)
+    return output
+
+
+@dataclass(frozen=True, slots=True)
+class MemoryEstimate:
+    """Bytes needed to train one batch, by kind."""
+
+    weights: int
+    gradients: int
+    optimizer_state: int
+    activations: int
+
+    @property
+    def total(self) -> int:
+        return self.weights + self.gradients + self.optimizer_state + self.activations
+
+
+_OPTIMIZER_SLOTS = {"sgd": 0, "sgd-momentum": 1, "adam": 2, "adamw": 2}
+
+
+def memory_estimate(
+    result: Inference, batch_size: int, optimizer: str = "adam", bytes_per_value: int = 4
+) -> MemoryEstimate:
+    """Estimate training memory: weights, gradients, optimizer state and the activations
+    that the backward pass keeps (one copy of every node's output for the batch)."""
+    slots = _OPTIMIZER_SLOTS[optimizer.lower()]
+    params = result.total_params
+    buffers = sum(n.buffers for n in result.nodes.values())
+    return MemoryEstimate(
+        weights=(params + buffers) * bytes_per_value,
+        gradients=result.trainable_params * bytes_per_value,
+        optimizer_state=result.trainable_params * slots * bytes_per_value,
+        activations=result.total_activations * batch_size * bytes_per_value,
+    )

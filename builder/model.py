@@ -1,0 +1,102 @@
+"""Turn a valid graph into a `torch.nn.Module` that follows it exactly.
+
+Submodules are named after node ids (so ``state_dict`` keys read ``conv1.weight``) and the
+forward pass walks the graph in topological order, releasing each intermediate tensor as
+soon as its last consumer has run.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from .catalog import ADD, CATALOG, CONCAT, INPUT
+from .errors import InvalidGraphError
+from .graph import Graph
+from .inference import Inference, infer
+
+
+class GraphModule(nn.Module):
+    """A network built from a ConvCanvas graph."""
+
+    def __init__(self, graph: Graph, result: Inference | None = None):
+        super().__init__()
+        result = result or infer(graph)
+        if not result.valid:
+            raise InvalidGraphError(result.errors or _no_output(result))
+        self.input_shape = tuple(result.input_shape)
+        self.output_id = result.output
+        reachable = _ancestors(graph, result.output)
+        steps = []
+        last_use: dict[str, int] = {}
+        for nid in result.order:
+            if nid not in reachable:
+                continue  # a dangling branch (reported as a warning) does not affect the output
+            node = graph.nodes[nid]
+            spec = CATALOG[node.type]
+            info = result.nodes[nid]
+            sources = tuple(graph.inputs_of(nid))
+            if spec.forward not in (INPUT, ADD, CONCAT):
+                module = spec.torch(node.params, info.input_shapes).build()
+                if node.frozen:
+                    module.requires_grad_(False)
+                self.add_module(nid, module)
+            for s in sources:
+                last_use[s] = len(steps)
+            steps.append((nid, spec.forward, sources))
+        self._steps = [
+            (nid, kind, sources, tuple(s for s in sources if last_use[s] == i))
+            for i, (nid, kind, sources) in enumerate(steps)
+        ]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.forward_all(x, keep=())[self.output_id]
+
+    def forward_all(self, x: torch.Tensor, keep=None) -> dict[str, torch.Tensor]:
+        """Run the network and return the outputs of the nodes in `keep` (all if None),
+        always including the network's output. Used for feature maps and tests."""
+        values: dict[str, torch.Tensor] = {}
+        kept: dict[str, torch.Tensor] = {}
+        for nid, kind, sources, release in self._steps:
+            if kind == INPUT:
+                out = x
+            elif kind == ADD:
+                out = values[sources[0]]
+                for s in sources[1:]:
+                    out = out + values[s]
+            elif kind == CONCAT:
+                out = torch.cat([values[s] for s in sources], dim=1)
+            else:
+                out = getattr(self, nid)(values[sources[0]])
+            values[nid] = out
+            if keep is None or nid in keep:
+                kept[nid] = out
+            for s in release:
+                del values[s]
+        kept[self.output_id] = values[self.output_id]
+        return kept
+
+
+def _ancestors(graph: Graph, node_id: str) -> set[str]:
+    seen = {node_id}
+    stack = [node_id]
+    preds: dict[str, list[str]] = {}
+    for e in graph.edges:
+        preds.setdefault(e.target, []).append(e.source)
+    while stack:
+        for p in preds.get(stack.pop(), ()):
+            if p not in seen:
+                seen.add(p)
+                stack.append(p)
+    return seen
+
+
+def _no_output(result: Inference):
+    from .errors import Issue
+
+    return [Issue("network", "the network has no output block", "add blocks after the Input")]
+
+
+def build_model(graph: Graph, result: Inference | None = None) -> GraphModule:
+    """Build the torch module for `graph`; raise `InvalidGraphError` listing its errors."""
+    return GraphModule(graph, result)

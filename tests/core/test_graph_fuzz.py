@@ -1,0 +1,113 @@
+"""Random graphs: valid ones must match torch node by node; invalid ones must be
+reported, never crash inference or reach torch."""
+
+import pytest
+import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from builder import Graph, InvalidGraphError, infer
+from builder.catalog import CATALOG
+from builder.model import build_model
+
+torch.set_grad_enabled(False)
+
+SINGLE_INPUT = [t for t, s in CATALOG.items() if s.max_inputs == 1]
+
+
+def block_params(draw, block_type):
+    """Draw parameter values within each parameter's declared range, kept small."""
+    params = {}
+    for p in CATALOG[block_type].params:
+        if p.kind == "int":
+            params[p.name] = draw(st.integers(1, 12)) if p.name != "groups" else draw(st.sampled_from([1, 2]))
+        elif p.kind == "size2":
+            small = st.integers(0, 1) if p.min == 0 else st.integers(1, 4)
+            params[p.name] = draw(
+                st.one_of(small, st.tuples(small, small)) if not p.optional else st.one_of(st.none(), small)
+            )
+        elif p.kind == "padding":
+            params[p.name] = draw(st.one_of(st.integers(0, 2), st.sampled_from(["same", "valid"])))
+        elif p.kind == "float":
+            params[p.name] = draw(st.floats(p.min, min(p.max, 1.0)))
+        elif p.kind == "bool":
+            params[p.name] = draw(st.booleans())
+        elif p.kind == "choice":
+            params[p.name] = draw(st.sampled_from(p.choices))
+    return params
+
+
+@st.composite
+def valid_graphs(draw):
+    """Grow a graph one block at a time, keeping a block only if the graph stays valid,
+    so the result has branches, merges and many block types."""
+    graph = Graph()
+    shape = (draw(st.integers(1, 4)), draw(st.integers(4, 20)), draw(st.integers(4, 20)))
+    graph.add_node("Input", {"shape": shape})
+    for _ in range(draw(st.integers(1, 14))):
+        ids = list(graph.nodes)
+        if len(ids) > 2 and draw(st.integers(0, 4)) == 0:
+            block_type = draw(st.sampled_from(["Add", "Concat"]))
+            sources = draw(st.lists(st.sampled_from(ids), min_size=2, max_size=3, unique=True))
+        else:
+            block_type = draw(st.sampled_from(SINGLE_INPUT))
+            sources = [draw(st.sampled_from(ids[-4:]))]
+        if CATALOG[block_type].input_rank == 1 and len(infer(graph).nodes[sources[0]].shape) == 3:
+            flatten = graph.add_node("Flatten")
+            graph.connect(sources[0], flatten.id)
+            sources = [flatten.id]
+        node = graph.add_node(block_type, block_params(draw, block_type))
+        for s in sources:
+            graph.connect(s, node.id)
+        if not infer(graph).valid:
+            graph.remove_node(node.id)
+    return graph
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(valid_graphs())
+def test_valid_graphs_match_torch_at_every_node(graph):
+    result = infer(graph)
+    assert result.valid, result.errors
+    model = build_model(graph, result).eval()
+    outputs = model.forward_all(torch.randn(2, *result.input_shape))
+    for nid, tensor in outputs.items():
+        assert tuple(tensor.shape[1:]) == result.nodes[nid].shape, nid
+    assert sum(p.numel() for p in model.parameters()) == sum(result.nodes[n].params for n in outputs)
+
+
+@st.composite
+def any_graphs(draw):
+    """Arbitrary wiring: cycles, dangling nodes, several inputs, self-similar shapes."""
+    graph = Graph()
+    types = list(CATALOG)
+    for _ in range(draw(st.integers(0, 10))):
+        block_type = draw(st.sampled_from(types))
+        graph.add_node(block_type, block_params(draw, block_type))
+    ids = list(graph.nodes)
+    if len(ids) >= 2:
+        for _ in range(draw(st.integers(0, 15))):
+            a, b = draw(st.sampled_from(ids)), draw(st.sampled_from(ids))
+            if a != b and all((e.source, e.target) != (a, b) for e in graph.edges):
+                graph.connect(a, b)
+    return graph
+
+
+@settings(max_examples=400, deadline=None)
+@given(any_graphs())
+def test_any_graph_is_inferred_without_crashing(graph):
+    result = infer(graph)
+    assert set(result.nodes) == set(graph.nodes)
+    for info in result.nodes.values():
+        assert info.status in ("ok", "error", "unknown")
+        assert (info.status == "error") == (info.error is not None)
+        assert (info.status == "ok") == (info.shape is not None)
+    for issue in result.errors:
+        assert issue.message and issue.fix, issue
+    if result.valid:
+        model = build_model(graph, result).eval()
+        y = model(torch.randn(1, *result.input_shape))
+        assert tuple(y.shape[1:]) == result.output_shape
+    else:
+        with pytest.raises(InvalidGraphError):
+            build_model(graph, result)

@@ -1,0 +1,212 @@
+"""Each rule an invalid network can break is reported on the right node, with the
+numbers and a fix; nodes after the break are unknown, not further errors."""
+
+from builder import Graph, chain, explain_node, infer, memory_estimate
+
+
+def only_error(result):
+    assert len(result.errors) == 1, [str(e) for e in result.errors]
+    return result.errors[0]
+
+
+def test_kernel_larger_than_padded_input_quotes_the_numbers():
+    g = chain((1, 4, 4), ("Conv2d", {"kernel_size": 5}), "ReLU", name="t")
+    g.rename("conv1", "conv3")
+    result = infer(g)
+    error = only_error(result)
+    assert error.node == "conv3" and error.code == "kernel_too_large"
+    assert str(error).startswith(
+        "conv3: kernel 5x5 is larger than its padded input 4x4 (input 4 + 2*0 padding)"
+    )
+    assert "floor((4 - 5 + 2*0) / 1) + 1 = 0" in error.message
+    assert result.nodes["relu1"].status == "unknown" and result.nodes["relu1"].error is None
+
+
+def test_output_size_rule_and_params_are_written_out():
+    g = chain((1, 28, 28), ("Conv2d", {"out_channels": 6, "kernel_size": 5, "padding": 2}))
+    lines = explain_node(g, infer(g), "conv1")
+    assert "H, W: floor((28 - 5 + 2*2) / 1) + 1 = 28" in lines
+    assert "params: 5*5*1*6 + 6 = 156" in lines
+    assert any(line.startswith("receptive field: 5x5") for line in lines)
+
+
+def test_dropped_rows_warning_agrees_with_torch():
+    """Where the warning says the last rows are never seen, changing them must not change
+    torch's output; where it says nothing, the last row must matter."""
+    import torch
+
+    from builder.model import build_model
+
+    # padding 1 with remainder 2 drops one real row; the rest are unpadded
+    for kernel, stride, padding in [
+        (4, 3, 0),
+        (5, 2, 0),
+        (3, 2, 1),
+        (2, 2, 0),
+        (3, 3, 0),
+        (5, 3, 2),
+        (4, 3, 1),
+    ]:
+        g = chain(
+            (1, 13, 13),
+            ("Conv2d", {"out_channels": 2, "kernel_size": kernel, "stride": stride, "padding": padding}),
+        )
+        result = infer(g)
+        model = build_model(g, result).eval()
+        x = torch.randn(1, 1, 13, 13)
+        y = x.clone()
+        y[:, :, -1, :] += 1.0
+        unchanged = torch.equal(model(x), model(y))
+        warned = [w for w in result.warnings if w.code == "dropped_rows"]
+        assert bool(warned) == unchanged, (kernel, stride, padding)
+        if warned:
+            assert warned[0].node == "conv1" and "never seen" in warned[0].message
+
+
+def test_divisible_stride_gives_no_warning():
+    g = chain((1, 28, 28), ("Conv2d", {"kernel_size": 4, "stride": 4}))
+    assert infer(g).warnings == []
+    g = chain((1, 28, 28), ("Conv2d", {"kernel_size": 5, "stride": 2}))
+    w = infer(g).warnings[0]
+    assert "(28 - 5 + 2*0) = 23 is not divisible by stride 2" in w.message
+
+
+def test_linear_fed_an_image_asks_for_flatten():
+    g = chain((16, 5, 5), ("Linear", {"out_features": 10}), "ReLU")
+    error = only_error(infer(g))
+    assert error.node == "fc1" and error.code == "needs_flatten"
+    assert "Flatten" in error.fix and "400" in error.fix
+
+
+def test_add_of_different_shapes_names_both_shapes():
+    g = chain((3, 8, 8), ("Conv2d", {"out_channels": 4, "padding": 1}))
+    g.add_node("Conv2d", {"out_channels": 8, "padding": 1})
+    g.connect("input", "conv2")
+    g.add_node("Add")
+    g.connect("conv1", "add1")
+    g.connect("conv2", "add1")
+    error = only_error(infer(g))
+    assert error.node == "add1" and error.code == "add_channels"
+    assert "4 x 8 x 8" in error.message and "8 x 8 x 8" in error.message
+    assert "1x1 convolution" in error.fix
+
+
+def test_concat_with_different_spatial_sizes():
+    g = chain((3, 8, 8), ("Conv2d", {"out_channels": 4}))
+    g.add_node("Conv2d", {"out_channels": 4, "padding": 1})
+    g.connect("input", "conv2")
+    g.add_node("Concat")
+    g.connect("conv1", "concat1")
+    g.connect("conv2", "concat1")
+    error = only_error(infer(g))
+    assert error.code == "concat_spatial" and "4 x 6 x 6" in error.message
+
+
+def test_channels_not_divisible_by_groups():
+    error = only_error(infer(chain((3, 8, 8), ("Conv2d", {"out_channels": 4, "groups": 2}))))
+    assert error.code == "groups" and "3" in error.message and "2" in error.message
+
+
+def test_cycle_is_reported_on_its_nodes_and_downstream_is_unknown():
+    g = chain((1, 8, 8), "ReLU", "Tanh", "Sigmoid")
+    g.add_node("Add")
+    g.connect("relu1", "add1")
+    g.connect("sigmoid1", "add1")
+    g.disconnect("relu1", "tanh1")
+    g.connect("add1", "tanh1")
+    g.add_node("ELU")
+    g.connect("sigmoid1", "elu1")
+    result = infer(g)
+    codes = {e.node: e.code for e in result.errors}
+    assert codes == {"add1": "cycle", "tanh1": "cycle", "sigmoid1": "cycle"}
+    assert "add1 -> tanh1 -> sigmoid1 -> add1" in result.nodes["add1"].error.message
+    assert result.nodes["elu1"].status == "unknown"
+
+
+def test_unreachable_node_and_missing_input():
+    g = chain((1, 8, 8), "ReLU")
+    g.add_node("Conv2d")
+    g.add_node("Tanh")
+    g.connect("conv1", "tanh1")
+    result = infer(g)
+    assert {e.node: e.code for e in result.errors} == {"conv1": "no_input"}
+    assert "not reachable from the Input" in result.nodes["conv1"].error.message
+    assert result.nodes["tanh1"].status == "unknown"
+
+
+def test_merge_with_one_input():
+    g = chain((1, 8, 8), "ReLU", "Add")
+    error = only_error(infer(g))
+    assert error.node == "add1" and error.code == "too_few_inputs"
+
+
+def test_second_input_into_a_one_input_block():
+    g = chain((1, 8, 8), "ReLU", "Tanh")
+    g.connect("input", "tanh1")
+    error = only_error(infer(g))
+    assert error.node == "tanh1" and error.code == "too_many_inputs"
+    assert "relu1" in error.message and "input" in error.message and "Add or Concat" in error.fix
+
+
+def test_second_input_block_and_no_input_block():
+    g = chain((1, 8, 8), "ReLU")
+    g.add_node("Input", {"shape": [1, 8, 8]})
+    assert only_error(infer(g)).code == "second_input"
+    g = Graph()
+    g.add_node("ReLU")
+    codes = {e.code for e in infer(g).errors}
+    assert codes == {"no_input", "no_input_block"}
+
+
+def test_empty_graph_is_invalid_without_crashing():
+    result = infer(Graph())
+    assert not result.valid and result.errors == []
+
+
+def test_dangling_branch_is_a_warning():
+    g = chain((1, 8, 8), "ReLU", "Tanh")
+    g.add_node("Sigmoid")
+    g.connect("relu1", "sigmoid1")
+    result = infer(g)
+    assert result.valid and result.output == "sigmoid1"
+    assert [w.code for w in result.warnings] == ["unused_output"]
+
+
+def test_frozen_nodes_are_not_trainable_and_totals_add_up():
+    g = chain(
+        (1, 28, 28),
+        ("Conv2d", {"out_channels": 6, "kernel_size": 5}),
+        "Flatten",
+        ("Linear", {"out_features": 10}),
+    )
+    g.nodes["conv1"].frozen = True
+    result = infer(g)
+    assert result.total_params == 156 + 6 * 24 * 24 * 10 + 10
+    assert result.trainable_params == result.total_params - 156
+    assert result.total_macs == 24 * 24 * 6 * 25 + 6 * 24 * 24 * 10
+
+
+def test_receptive_field_of_a_vgg_stack():
+    # two 3x3 convs see 5x5; a 2x2 pool then doubles the step: a third 3x3 conv sees 10x10
+    g = chain(
+        (3, 32, 32),
+        ("Conv2d", {"padding": 1}),
+        ("Conv2d", {"padding": 1}),
+        ("MaxPool2d", {"kernel_size": 2}),
+        ("Conv2d", {"padding": 1}),
+    )
+    r = infer(g)
+    assert r.nodes["conv2"].receptive_field == (5, 5)
+    assert r.nodes["pool1"].receptive_field == (6, 6) and r.nodes["pool1"].jump == (2, 2)
+    assert r.nodes["conv3"].receptive_field == (10, 10)
+
+
+def test_memory_estimate_counts_weights_gradients_optimizer_and_activations():
+    g = chain((1, 28, 28), "Flatten", ("Linear", {"out_features": 10}))
+    r = infer(g)
+    m = memory_estimate(r, batch_size=32, optimizer="adam")
+    params = 784 * 10 + 10
+    assert m.weights == params * 4 and m.gradients == params * 4
+    assert m.optimizer_state == 2 * params * 4
+    assert m.activations == (784 + 784 + 10) * 32 * 4
+    assert m.total == m.weights + m.gradients + m.optimizer_state + m.activations
