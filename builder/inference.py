@@ -8,7 +8,6 @@ downstream of an error, so its shape cannot be known; it is not a second error).
 
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import dataclass
 from math import prod
 
@@ -53,7 +52,7 @@ class Inference:
 
     @property
     def valid(self) -> bool:
-        return not self.errors and self.output is not None
+        return not self.errors  # a graph with no output always has an error saying so
 
     @property
     def total_params(self) -> int:
@@ -175,17 +174,39 @@ def infer(graph: Graph) -> Inference:
             )
         )
     output = _output_node(order, succs, infos, warnings)
+    if output is None and not errors:
+        if nodes:
+            errors.append(
+                Issue(
+                    input_seen or "network",
+                    "the network has no blocks after the Input",
+                    "drag blocks from the palette and connect them",
+                    code="no_layers",
+                )
+            )
+        else:
+            errors.append(
+                Issue(
+                    "network",
+                    "the network is empty",
+                    "start from a template, or add an Input block",
+                    code="empty",
+                )
+            )
     return Inference(infos, order, errors, warnings, output)
 
 
 def _topological_order(nodes, preds, succs) -> list[str]:
+    """Depth-first topological order: a branch is finished before the next one starts,
+    which is how a person reads and writes a network (and how exported code is laid out)."""
     indegree = {nid: len(p) for nid, p in preds.items()}
-    ready = deque(nid for nid, d in indegree.items() if d == 0)
+    ready = [nid for nid, d in indegree.items() if d == 0]
+    ready.reverse()
     order = []
     while ready:
-        nid = ready.popleft()
+        nid = ready.pop()
         order.append(nid)
-        for s in succs[nid]:
+        for s in reversed(succs[nid]):
             indegree[s] -= 1
             if indegree[s] == 0:
                 ready.append(s)

@@ -23,7 +23,7 @@ class GraphModule(nn.Module):
         super().__init__()
         result = result or infer(graph)
         if not result.valid:
-            raise InvalidGraphError(result.errors or _no_output(result))
+            raise InvalidGraphError(result.errors)
         self.input_shape = tuple(result.input_shape)
         self.output_id = result.output
         reachable = _ancestors(graph, result.output)
@@ -89,12 +89,6 @@ def _ancestors(graph: Graph, node_id: str) -> set[str]:
                 seen.add(p)
                 stack.append(p)
     return seen
-
-
-def _no_output(result: Inference):
-    from .errors import Issue
-
-    return [Issue("network", "the network has no output block", "add blocks after the Input")]
 
 
 def build_model(graph: Graph, result: Inference | None = None) -> GraphModule:

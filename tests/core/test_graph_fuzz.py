@@ -61,6 +61,8 @@ def valid_graphs(draw):
             graph.connect(s, node.id)
         if not infer(graph).valid:
             graph.remove_node(node.id)
+    if len(graph.nodes) == 1:  # every addition was refused: a network needs a block
+        graph.connect("input", graph.add_node("ReLU").id)
     return graph
 
 

@@ -158,9 +158,11 @@ def test_second_input_block_and_no_input_block():
     assert codes == {"no_input", "no_input_block"}
 
 
-def test_empty_graph_is_invalid_without_crashing():
+def test_empty_graph_and_lone_input_say_what_to_do():
     result = infer(Graph())
-    assert not result.valid and result.errors == []
+    assert not result.valid and [e.code for e in result.errors] == ["empty"]
+    result = infer(chain((1, 8, 8)))
+    assert not result.valid and [(e.node, e.code) for e in result.errors] == [("input", "no_layers")]
 
 
 def test_dangling_branch_is_a_warning():

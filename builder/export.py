@@ -1,0 +1,225 @@
+"""Export a graph as plain PyTorch: a module file, a training script, ONNX, and weights.
+
+The module file is what a person would write by hand: a docstring, one line per layer
+with its output shape, a plain forward. Layer lines come from the same `TorchCall` that
+builds the in-app model, so the two cannot drift apart, and the ``state_dict`` keys are
+the node ids in both.
+"""
+
+from __future__ import annotations
+
+import builtins
+import keyword
+import re
+import textwrap
+from pathlib import Path
+
+from .catalog import ADD, CATALOG, CONCAT, INPUT
+from .document import atomic_write_bytes, atomic_write_text
+from .errors import InvalidGraphError
+from .graph import Graph
+from .inference import Inference, infer
+
+
+def class_name_for(name: str) -> str:
+    """'LeNet-5' -> 'LeNet5', 'my cifar net' -> 'MyCifarNet'."""
+    words = re.findall(r"[A-Za-z0-9]+", name)
+    text = "".join(w[0].upper() + w[1:] for w in words) or "Network"
+    if text[0].isdigit() or keyword.iskeyword(text):
+        text = "Net" + text
+    return text
+
+
+def _shape(shape) -> str:
+    return " x ".join(map(str, shape))
+
+
+def _valid(graph: Graph, result: Inference | None) -> Inference:
+    result = result or infer(graph)
+    if not result.valid:
+        raise InvalidGraphError(result.errors)
+    return result
+
+
+def _steps(graph: Graph, result: Inference) -> list[str]:
+    """Node ids that affect the output, in topological order."""
+    needed = {result.output}
+    for nid in reversed(result.order):
+        if nid in needed:
+            needed.update(graph.inputs_of(nid))
+    return [nid for nid in result.order if nid in needed]
+
+
+def module_source(graph: Graph, result: Inference | None = None, class_name: str | None = None) -> str:
+    """The body of the model: imports excluded, ``class <Name>(nn.Module)`` included."""
+    result = _valid(graph, result)
+    class_name = class_name or class_name_for(graph.name)
+    steps = _steps(graph, result)
+    consumers: dict[str, list[str]] = {nid: [] for nid in steps}
+    for nid in steps:
+        for s in graph.inputs_of(nid):
+            consumers[s].append(nid)
+
+    init, forward, frozen = [], [], []
+    names: dict[str, str] = {}
+    for i, nid in enumerate(steps):
+        node, info = graph.nodes[nid], result.nodes[nid]
+        spec = CATALOG[node.type]
+        # a value read only by the very next line lives in `x`; others get the node's name
+        nxt = steps[i + 1] if i + 1 < len(steps) else None
+        own = consumers[nid] == [nxt] or nid == result.output
+        var = "x" if own else _variable(nid)
+        names[nid] = var
+        args = [names[s] for s in graph.inputs_of(nid)]
+        comment = f"  # {_shape(info.shape)}"
+        if spec.forward == INPUT:
+            if var != "x":
+                forward.append(f"{var} = x{comment}")
+            continue
+        if spec.forward == ADD:
+            forward.append(f"{var} = {' + '.join(args)}{comment}")
+        elif spec.forward == CONCAT:
+            forward.append(f"{var} = torch.cat([{', '.join(args)}], dim=1){comment}")
+        else:
+            call = spec.torch(node.params, info.input_shapes).code()
+            init.append(f"self.{nid} = {call}  # -> {_shape(info.shape)}")
+            forward.append(f"{var} = self.{nid}({args[0]})")
+        if node.frozen and info.params:
+            frozen.append(f"self.{nid}.requires_grad_(False)")
+    if names[result.output] != "x":
+        forward.append(f"x = {names[result.output]}")
+
+    lines = [f"class {class_name}(nn.Module):"]
+    doc = graph.description or f"{graph.name}, exported from ConvCanvas."
+    wrapped = textwrap.wrap(_docline(doc), 88)
+    if len(wrapped) == 1:
+        lines.append(f'    """{wrapped[0]}"""')
+    else:
+        lines += [f'    """{wrapped[0]}', *(f"    {w}" for w in wrapped[1:]), '    """']
+    lines += ["", "    def __init__(self):", "        super().__init__()"]
+    lines += [f"        {line}" for line in init]
+    if frozen:
+        lines.append("        # frozen in ConvCanvas: these layers keep their loaded weights")
+        lines += [f"        {line}" for line in frozen]
+    lines += ["", "    def forward(self, x):"]
+    lines += [f"        {line}" for line in forward]
+    lines.append("        return x")
+    return "\n".join(lines) + "\n"
+
+
+def _variable(nid: str) -> str:
+    return nid + "_" if nid in dir(builtins) or nid == "x" else nid
+
+
+def _docline(text: str) -> str:
+    return text.replace('"""', "'''").replace("\\", "\\\\")
+
+
+def _file_stem(graph: Graph) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", graph.name.lower()).strip("_") or "network"
+
+
+def export_python(graph: Graph, result: Inference | None = None, class_name: str | None = None) -> str:
+    """A standalone .py file that needs only torch and defines the network."""
+    result = _valid(graph, result)
+    class_name = class_name or class_name_for(graph.name)
+    c, h, w = result.input_shape
+    stem = _file_stem(graph)
+    header = f'''"""{graph.name}: a convolutional network exported from ConvCanvas.
+
+Input: batches of {_shape(result.input_shape)} tensors (N x {c} x {h} x {w}).
+Output: {_shape(result.output_shape)} values per sample. Parameters: {result.total_params:,}.
+
+Use it:
+
+    import torch
+    from {stem} import {class_name}
+
+    model = {class_name}()
+    model.load_state_dict(torch.load("weights.pt"))  # weights saved by ConvCanvas
+    scores = model(torch.randn(1, {c}, {h}, {w}))
+
+Weights in .safetensors files load with `safetensors.torch.load_file(path)`.
+Run this file to check the model: python {stem}.py
+"""
+
+import torch
+from torch import nn
+
+INPUT_SHAPE = ({c}, {h}, {w})
+
+'''
+    main = f'''
+
+if __name__ == "__main__":
+    model = {class_name}().eval()
+    with torch.no_grad():
+        out = model(torch.randn(2, *INPUT_SHAPE))
+    print(f"{class_name}: input (2, {{', '.join(map(str, INPUT_SHAPE))}}) -> output {{tuple(out.shape)}}")
+    print(f"parameters: {{sum(p.numel() for p in model.parameters()):,}}")
+'''
+    return header + "\n" + module_source(graph, result, class_name) + main
+
+
+def save_weights(model, path: str | Path, graph: Graph | None = None) -> None:
+    """Save a state dict: ``.safetensors`` (with the graph in its metadata) or ``.pt``."""
+    import io
+
+    import torch
+
+    path = Path(path)
+    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    if path.suffix == ".safetensors":
+        from safetensors.torch import save
+
+        from .document import dumps_graph
+
+        metadata = {"format": "convcanvas-weights"}
+        if graph is not None:
+            metadata["graph"] = dumps_graph(graph)
+        atomic_write_bytes(path, save(state, metadata=metadata))
+    else:
+        buffer = io.BytesIO()
+        torch.save(state, buffer)
+        atomic_write_bytes(path, buffer.getvalue())
+
+
+def load_weights(path: str | Path) -> dict:
+    """A state dict from a ``.safetensors`` or ``.pt`` file."""
+    import torch
+
+    path = Path(path)
+    if path.suffix == ".safetensors":
+        from safetensors.torch import load_file
+
+        return load_file(str(path))
+    return torch.load(path, map_location="cpu", weights_only=True)
+
+
+def export_onnx(model, path: str | Path, input_shape, opset: int = 18) -> None:
+    """Export with a dynamic batch dimension, then check the file with onnx.checker."""
+    import io
+
+    import onnx
+    import torch
+
+    model = model.eval()
+    example = torch.randn(2, *input_shape)
+    buffer = io.BytesIO()
+    torch.onnx.export(
+        model,
+        (example,),
+        buffer,
+        input_names=["input"],
+        output_names=["output"],
+        dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}},
+        opset_version=opset,
+        dynamo=False,
+    )
+    proto = onnx.load_from_string(buffer.getvalue())
+    onnx.checker.check_model(proto, full_check=True)
+    atomic_write_bytes(Path(path), buffer.getvalue())
+
+
+def write_python(graph: Graph, path: str | Path) -> None:
+    atomic_write_text(Path(path), export_python(graph))

@@ -1,0 +1,267 @@
+"""Export a standalone training script: the model plus data, optimizer, schedule,
+checkpoints and multi-GPU / multi-node data-parallel training under `torchrun`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .export import _file_stem, _valid, class_name_for, module_source
+from .graph import Graph
+from .inference import Inference
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    """Defaults written at the top of the exported script (each is also a flag)."""
+
+    dataset: str = "mnist"
+    epochs: int = 10
+    batch_size: int = 128
+    lr: float = 1e-3
+    optimizer: str = "adam"
+    momentum: float = 0.9
+    weight_decay: float = 0.0
+    schedule: str = "cosine"
+    label_smoothing: float = 0.0
+    seed: int = 0
+
+
+_SCRIPT = '''"""Train {name} ({params:,} parameters), exported from ConvCanvas.
+
+One machine, CPU or one GPU:
+    python {stem}_train.py --dataset {dataset} --epochs {epochs}
+
+Several GPUs or machines (PyTorch DDP; each process trains on its share of every epoch):
+    torchrun --nproc_per_node 4 {stem}_train.py --dataset {dataset}
+    torchrun --nnodes 2 --node_rank 0 --master_addr HOST --nproc_per_node 8 {stem}_train.py
+
+Try it without downloading anything: --dataset synthetic
+Datasets are read from (or downloaded into) --data-dir. Checkpoints go to --out; the
+last one resumes with --resume.
+"""
+
+import argparse
+import math
+import os
+import time
+
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
+from torch.utils.data.distributed import DistributedSampler
+
+# ----------------------------------------------------------------------------- settings
+DATASET = "{dataset}"  # mnist, fashion-mnist, cifar10, cifar100 or synthetic
+EPOCHS = {epochs}
+BATCH_SIZE = {batch_size}  # per process
+LR = {lr!r}
+OPTIMIZER = "{optimizer}"  # sgd, adam or adamw
+MOMENTUM = {momentum!r}
+WEIGHT_DECAY = {weight_decay!r}
+SCHEDULE = "{schedule}"  # constant, step, cosine or onecycle
+LABEL_SMOOTHING = {label_smoothing!r}
+SEED = {seed}
+INPUT_SHAPE = ({c}, {h}, {w})
+NUM_CLASSES = {classes}
+SOFTMAX_OUTPUT = {softmax!r}  # the final Softmax block, if any: training uses the scores before it
+
+# -------------------------------------------------------------------------------- model
+{model}
+
+# --------------------------------------------------------------------------------- data
+STATS = {{  # per-channel mean and standard deviation of the training images
+    "mnist": ((0.1307,), (0.3081,)),
+    "fashion-mnist": ((0.2860,), (0.3530,)),
+    "cifar10": ((0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616)),
+    "cifar100": ((0.5071, 0.4865, 0.4409), (0.2673, 0.2564, 0.2762)),
+}}
+
+
+def datasets(name, data_dir):
+    """(train, test) datasets of normalised tensors resized to INPUT_SHAPE."""
+    if name == "synthetic":  # random images of learnable classes, for a quick check
+        g = torch.Generator().manual_seed(SEED)
+        centres = torch.randn(NUM_CLASSES, *INPUT_SHAPE, generator=g)
+        def make(n):
+            y = torch.randint(0, NUM_CLASSES, (n,), generator=g)
+            return TensorDataset(centres[y] + 0.5 * torch.randn(n, *INPUT_SHAPE, generator=g), y)
+        return make(512), make(256)
+    import torchvision
+    from torchvision import transforms as T
+
+    classes = {{"mnist": torchvision.datasets.MNIST, "fashion-mnist": torchvision.datasets.FashionMNIST,
+               "cifar10": torchvision.datasets.CIFAR10, "cifar100": torchvision.datasets.CIFAR100}}
+    mean, std = STATS[name]
+    steps = [T.Resize(INPUT_SHAPE[1:]), T.ToTensor(), T.Normalize(mean, std)]
+    if INPUT_SHAPE[0] != len(mean):
+        steps.insert(0, T.Grayscale(INPUT_SHAPE[0]))
+    transform = T.Compose(steps)
+    download = not dist.is_initialized() or dist.get_rank() == 0
+    train = classes[name](data_dir, train=True, download=download, transform=transform)
+    test = classes[name](data_dir, train=False, download=download, transform=transform)
+    return train, test
+
+
+# ----------------------------------------------------------------------------- training
+def evaluate(model, loader, device):
+    model.eval()
+    correct = total = 0
+    loss = torch.zeros((), device=device)
+    with torch.no_grad():
+        for x, y in loader:
+            x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
+            scores = model(x)
+            loss += F.cross_entropy(scores, y, reduction="sum")
+            correct += (scores.argmax(1) == y).sum().item()
+            total += y.numel()
+    stats = torch.tensor([loss.item(), correct, total], device=device, dtype=torch.float64)
+    if dist.is_initialized():
+        dist.all_reduce(stats)
+    return stats[0].item() / stats[2].item(), stats[1].item() / stats[2].item()
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--dataset", default=DATASET)
+    p.add_argument("--data-dir", default="data")
+    p.add_argument("--epochs", type=int, default=EPOCHS)
+    p.add_argument("--batch-size", type=int, default=BATCH_SIZE)
+    p.add_argument("--lr", type=float, default=LR)
+    p.add_argument("--optimizer", default=OPTIMIZER, choices=["sgd", "adam", "adamw"])
+    p.add_argument("--schedule", default=SCHEDULE, choices=["constant", "step", "cosine", "onecycle"])
+    p.add_argument("--weight-decay", type=float, default=WEIGHT_DECAY)
+    p.add_argument("--label-smoothing", type=float, default=LABEL_SMOOTHING)
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, mps")
+    p.add_argument("--out", default="checkpoints")
+    p.add_argument("--resume", default=None, help="a checkpoint to continue from")
+    p.add_argument("--max-steps", type=int, default=0, help="stop each epoch after this many steps")
+    args = p.parse_args()
+
+    # torchrun sets RANK / WORLD_SIZE / LOCAL_RANK; plain python runs one process
+    distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
+    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+    if args.device == "auto":
+        device = (f"cuda:{{local_rank}}" if torch.cuda.is_available() else
+                  "mps" if torch.backends.mps.is_available() and not distributed else "cpu")
+    else:
+        device = args.device
+    device = torch.device(device)
+    if device.type == "cuda":
+        torch.cuda.set_device(device)
+    if distributed:
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    rank = dist.get_rank() if distributed else 0
+    main_process = rank == 0
+    torch.manual_seed(SEED + rank)
+
+    train_set, test_set = datasets(args.dataset, args.data_dir)
+    train_sampler = DistributedSampler(train_set, seed=SEED) if distributed else None
+    test_sampler = DistributedSampler(test_set, shuffle=False) if distributed else None
+    pin = device.type == "cuda"
+    train_loader = DataLoader(train_set, args.batch_size, shuffle=train_sampler is None,
+                              sampler=train_sampler, num_workers=2 if pin else 0, pin_memory=pin,
+                              drop_last=True)
+    test_loader = DataLoader(test_set, 512, sampler=test_sampler, num_workers=2 if pin else 0,
+                             pin_memory=pin)
+
+    torch.manual_seed(SEED)  # every process starts from the same weights
+    model = {cls}().to(device)
+    if SOFTMAX_OUTPUT:
+        # cross-entropy applies log-softmax itself; Softmax has no weights, so the saved
+        # state_dict still loads into {cls}
+        setattr(model, SOFTMAX_OUTPUT, nn.Identity())
+    ddp_model = nn.parallel.DistributedDataParallel(
+        model, device_ids=[device.index] if device.type == "cuda" else None
+    ) if distributed else model
+
+    params = [q for q in model.parameters() if q.requires_grad]
+    if args.optimizer == "sgd":
+        optimizer = torch.optim.SGD(params, args.lr, momentum=MOMENTUM, weight_decay=args.weight_decay)
+    elif args.optimizer == "adamw":
+        optimizer = torch.optim.AdamW(params, args.lr, weight_decay=args.weight_decay)
+    else:
+        optimizer = torch.optim.Adam(params, args.lr, weight_decay=args.weight_decay)
+    steps_per_epoch = len(train_loader) if not args.max_steps else min(args.max_steps, len(train_loader))
+    total_steps = max(1, args.epochs * steps_per_epoch)
+    if args.schedule == "cosine":
+        schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, total_steps)
+    elif args.schedule == "onecycle":
+        schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, args.lr, total_steps=total_steps)
+    elif args.schedule == "step":
+        schedule = torch.optim.lr_scheduler.StepLR(optimizer, max(1, total_steps // 3), gamma=0.1)
+    else:
+        schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0)
+
+    start_epoch = 0
+    if args.resume:
+        state = torch.load(args.resume, map_location=device)
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        schedule.load_state_dict(state["schedule"])
+        start_epoch = state["epoch"] + 1
+
+    for epoch in range(start_epoch, args.epochs):
+        if train_sampler is not None:
+            train_sampler.set_epoch(epoch)
+        ddp_model.train()
+        started, seen = time.time(), 0
+        running = torch.zeros((), device=device)
+        for step, (x, y) in enumerate(train_loader):
+            if args.max_steps and step >= args.max_steps:
+                break
+            x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
+            loss = F.cross_entropy(ddp_model(x), y, label_smoothing=args.label_smoothing)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            schedule.step()
+            running += loss.detach()  # summed on the device: no sync per step
+            seen += y.numel()
+        train_loss = running.item() / max(1, step + 1)
+        test_loss, test_acc = evaluate(model, test_loader, device)
+        if main_process:
+            rate = seen * (dist.get_world_size() if distributed else 1) / (time.time() - started)
+            print(f"epoch {{epoch + 1}}/{{args.epochs}}  train loss {{train_loss:.4f}}  "
+                  f"test loss {{test_loss:.4f}}  test acc {{test_acc:.4f}}  {{rate:,.0f}} samples/s",
+                  flush=True)
+            os.makedirs(args.out, exist_ok=True)
+            state = {{"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                     "schedule": schedule.state_dict(), "epoch": epoch, "test_accuracy": test_acc}}
+            tmp = os.path.join(args.out, "last.pt.tmp")
+            torch.save(state, tmp)
+            os.replace(tmp, os.path.join(args.out, "last.pt"))  # never half a checkpoint
+    if main_process:
+        torch.save(model.state_dict(), os.path.join(args.out, "weights.pt"))
+    if distributed:
+        dist.destroy_process_group()
+
+
+if __name__ == "__main__":
+    main()
+'''
+
+
+def export_training_script(
+    graph: Graph, settings: TrainSettings | None = None, result: Inference | None = None
+) -> str:
+    """A standalone training script for `graph` (needs torch and torchvision only)."""
+    result = _valid(graph, result)
+    settings = settings or TrainSettings()
+    cls = class_name_for(graph.name)
+    softmax = result.output if graph.nodes[result.output].type == "Softmax" else None
+    c, h, w = result.input_shape
+    return _SCRIPT.format(
+        name=graph.name,
+        params=result.total_params,
+        stem=_file_stem(graph),
+        c=c,
+        h=h,
+        w=w,
+        classes=result.output_shape[0],
+        softmax=softmax,
+        model=module_source(graph, result, cls).rstrip("\n"),
+        cls=cls,
+        **settings.__dict__,
+    )
