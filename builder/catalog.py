@@ -431,16 +431,6 @@ def _adaptive_explain(p: Params, shapes: list[Shape], out: Shape) -> list[str]:
     return [f"{_xy(h, w)} is split into {_xy(*out[1:])} regions, one value per region and channel"]
 
 
-def _global_infer(p: Params, shapes: list[Shape]) -> Shape:
-    c, _, _ = _expect_image("GlobalAvgPool", shapes[0])
-    return (c, 1, 1)
-
-
-def _global_explain(p: Params, shapes: list[Shape], out: Shape) -> list[str]:
-    _, h, w = shapes[0]
-    return [f"average of each {_xy(h, w)} channel: {_hw(shapes[0])} -> {_hw(out)}"]
-
-
 # ---------------------------------------------------------------------------------------
 # Point-wise blocks (activations, dropout)
 
@@ -721,7 +711,7 @@ _SPECS = (
         "AdaptiveAvgPool2d",
         "pooling",
         "adapool",
-        "Averages into a fixed output size, whatever the input size.",
+        "Averages into a fixed output size, whatever the input size (output size 1: global average pooling).",
         _adaptive_infer_for("AdaptiveAvgPool2d"),
         params=(Param("output_size", SIZE2, 1, "output size", "H x W of the output", 1, 4096),),
         window=lambda p: GLOBAL,
@@ -739,17 +729,6 @@ _SPECS = (
         window=lambda p: GLOBAL,
         torch=lambda p, s: TorchCall("AdaptiveMaxPool2d", (p["output_size"],)),
         explain=_adaptive_explain,
-        input_rank=3,
-    ),
-    LayerSpec(
-        "GlobalAvgPool",
-        "pooling",
-        "gap",
-        "Global average pooling: one value per channel (C x 1 x 1).",
-        _global_infer,
-        window=lambda p: GLOBAL,
-        torch=lambda p, s: TorchCall("AdaptiveAvgPool2d", (1,)),
-        explain=_global_explain,
         input_rank=3,
     ),
     LayerSpec(

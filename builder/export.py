@@ -162,13 +162,17 @@ if __name__ == "__main__":
 
 
 def save_weights(model, path: str | Path, graph: Graph | None = None) -> None:
-    """Save a state dict: ``.safetensors`` (with the graph in its metadata) or ``.pt``."""
+    """Save a model's weights: ``.safetensors`` (with the graph in its metadata) or ``.pt``."""
+    save_state_dict(model.state_dict(), path, graph)
+
+
+def save_state_dict(state: dict, path: str | Path, graph: Graph | None = None) -> None:
     import io
 
     import torch
 
     path = Path(path)
-    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    state = {k: v.detach().cpu().contiguous() for k, v in state.items()}
     if path.suffix == ".safetensors":
         from safetensors.torch import save
 

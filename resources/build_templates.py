@@ -94,7 +94,7 @@ def cifar_cnn() -> None:
             n.add("BatchNorm2d")
             n.add("ReLU")
         n.add("MaxPool2d", kernel_size=2)
-    n.add("GlobalAvgPool")
+    n.add("AdaptiveAvgPool2d", output_size=1)
     n.add("Flatten")
     n.add("Linear", out_features=10)
     n.save("cifar_cnn")
@@ -199,7 +199,7 @@ def resnet18() -> None:
                     bias=False,
                 )
                 shortcut = n.add("BatchNorm2d", node_id=prefix + "downsample_bn")
-            n.add("Add", src=[main, shortcut], node_id=prefix + "add")
+            n.add("Add", src=[main, shortcut])
             n.add("ReLU", node_id=prefix + "relu2")
             in_width = width
     n.add("AdaptiveAvgPool2d", output_size=1)

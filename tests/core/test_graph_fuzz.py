@@ -113,3 +113,17 @@ def test_any_graph_is_inferred_without_crashing(graph):
     else:
         with pytest.raises(InvalidGraphError):
             build_model(graph, result)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(valid_graphs())
+def test_exported_code_of_random_graphs_computes_the_same(graph):
+    from builder.export import export_python
+
+    model = build_model(graph).eval()
+    namespace: dict = {"__name__": "exported"}
+    exec(compile(export_python(graph), "exported.py", "exec"), namespace)
+    exported = namespace["Untitled"]().eval()
+    exported.load_state_dict(model.state_dict())
+    x = torch.randn(2, *model.input_shape)
+    assert torch.equal(exported(x), model(x))

@@ -1,0 +1,297 @@
+"""The PyTorch round trip: build, export (code, training script, ONNX, weights), import."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+import torch
+
+from builder import InvalidGraphError, chain, infer, load_template, save_graph
+from builder.cli import main
+from builder.export import export_onnx, export_python, load_weights, save_weights
+from builder.export_train import export_training_script
+from builder.importer import ImportFailed, import_module, load_module_spec
+from builder.model import build_model
+
+TEMPLATES = ["lenet5", "mnist_cnn", "cifar_cnn", "resnet18", "inception_block"]
+
+
+def load_exported(source: str, class_name: str):
+    namespace: dict = {"__name__": "exported"}
+    exec(compile(source, "exported.py", "exec"), namespace)
+    return namespace[class_name]()
+
+
+@pytest.mark.parametrize("name", TEMPLATES)
+def test_exported_code_matches_the_built_model(name):
+    graph = load_template(name)
+    model = build_model(graph).eval()
+    source = export_python(graph)
+    compile(source, "x.py", "exec")
+    class_name = source.split("class ")[1].split("(")[0]
+    exported = load_exported(source, class_name).eval()
+    assert list(exported.state_dict()) == list(model.state_dict())
+    exported.load_state_dict(model.state_dict())
+    x = torch.randn(2, *model.input_shape)
+    with torch.no_grad():
+        assert torch.equal(exported(x), model(x))
+    assert "import builder" not in source and "from builder" not in source
+    assert "# -> 6 x 28 x 28" in export_python(load_template("lenet5"))
+
+
+def test_exported_file_runs_alone_with_trained_weights(tmp_path):
+    graph = load_template("mnist_cnn")
+    torch.manual_seed(1)
+    model = build_model(graph).eval()
+    save_weights(model, tmp_path / "weights.pt")
+    (tmp_path / "net.py").write_text(export_python(graph))
+    x = torch.randn(4, 1, 28, 28)
+    torch.save(x, tmp_path / "x.pt")
+    script = textwrap.dedent("""
+        import sys
+        sys.modules["builder"] = None  # the exported file must not need ConvCanvas
+        import torch
+        from net import MNISTCNN
+        model = MNISTCNN().eval()
+        model.load_state_dict(torch.load("weights.pt"))
+        with torch.no_grad():
+            torch.save(model(torch.load("x.pt")), "y.pt")
+    """)
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    with torch.no_grad():
+        assert torch.equal(torch.load(tmp_path / "y.pt"), model(x))
+    done = subprocess.run(
+        [sys.executable, "net.py"], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0 and "parameters: 93,322" in done.stdout
+
+
+def test_weights_round_trip_in_both_formats(tmp_path):
+    graph = load_template("cifar_cnn")
+    model = build_model(graph)
+    for file_name in ["w.safetensors", "w.pt"]:
+        save_weights(model, tmp_path / file_name, graph)
+        state = load_weights(tmp_path / file_name)
+        assert state.keys() == model.state_dict().keys()
+        for key, value in model.state_dict().items():
+            assert torch.equal(state[key], value)
+    from safetensors import safe_open
+
+    with safe_open(tmp_path / "w.safetensors", "pt") as f:
+        assert json.loads(f.metadata()["graph"])["name"] == "CIFAR-10 CNN"
+
+
+@pytest.mark.parametrize("name", ["lenet5", "resnet18", "inception_block"])
+def test_onnx_matches_onnxruntime_with_dynamic_batch(tmp_path, name):
+    import onnxruntime
+
+    model = build_model(load_template(name)).eval()
+    export_onnx(model, tmp_path / "m.onnx", model.input_shape)
+    session = onnxruntime.InferenceSession(str(tmp_path / "m.onnx"))
+    for batch in (1, 3):
+        x = torch.randn(batch, *model.input_shape)
+        got = session.run(None, {"input": x.numpy()})[0]
+        with torch.no_grad():
+            expected = model(x).numpy()
+        np.testing.assert_allclose(got, expected, atol=1e-4, rtol=1e-4)
+
+
+def test_invalid_graph_is_refused_with_inference_errors():
+    graph = chain((16, 5, 5), ("Linear", {"out_features": 10}))
+    for action in (build_model, export_python, export_training_script):
+        with pytest.raises(InvalidGraphError) as e:
+            action(graph)
+        assert "insert a Flatten" in str(e.value)
+
+
+def _structure(graph):
+    return {nid: (n.type, n.params, graph.inputs_of(nid)) for nid, n in graph.nodes.items()}
+
+
+@pytest.mark.parametrize("name", TEMPLATES)
+def test_exported_file_imports_back_to_the_same_graph(tmp_path, name):
+    graph = load_template(name)
+    source = export_python(graph)
+    path = tmp_path / "net.py"
+    path.write_text(source)
+    class_name = source.split("class ")[1].split("(")[0]
+    module, _ = load_module_spec(f"{path}:{class_name}")
+    imported = import_module(module, infer(graph).input_shape).graph
+    assert _structure(imported) == _structure(graph)
+
+
+@pytest.mark.parametrize("name", ["alexnet", "vgg16", "resnet18"])
+def test_torchvision_import_and_export_reproduce_the_original(name):
+    torch.manual_seed(0)
+    original, _ = load_module_spec(f"torchvision:{name}")
+    original.eval()
+    imported = import_module(original, (3, 224, 224), name)
+    result = infer(imported.graph)
+    assert result.total_params == sum(p.numel() for p in original.parameters())
+    source = export_python(imported.graph, result)
+    exported = load_exported(source, source.split("class ")[1].split("(")[0]).eval()
+    exported.load_state_dict(imported.state_dict_from(original))
+    x = torch.randn(1, 3, 224, 224)
+    with torch.no_grad():
+        torch.testing.assert_close(exported(x), original(x), atol=1e-5, rtol=1e-5)
+
+
+def test_unmappable_parts_are_named_with_their_location(tmp_path):
+    (tmp_path / "odd.py").write_text(
+        textwrap.dedent("""
+        import torch
+        from torch import nn
+
+        class Odd(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.conv = nn.Conv2d(1, 4, 3)
+                self.act = nn.Hardswish()
+
+            def forward(self, x):
+                x = self.act(self.conv(x))
+                return x * 2
+    """)
+    )
+    module, _ = load_module_spec(f"{tmp_path / 'odd.py'}:Odd")
+    with pytest.raises(ImportFailed) as e:
+        import_module(module, (1, 28, 28))
+    text = "\n".join(e.value.problems)
+    assert "module 'act' (Hardswish) at odd.py:12" in text
+    assert "'mul'" in text and "odd.py:13" in text
+
+
+def test_view_flatten_and_functional_calls_import():
+    class Net(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = torch.nn.Conv2d(1, 4, 3)
+            self.fc = torch.nn.Linear(4 * 13 * 13, 10)
+
+        def forward(self, x):
+            x = torch.nn.functional.max_pool2d(torch.relu(self.conv(x)), 2)
+            x = x.view(x.size(0), -1)
+            return self.fc(x)
+
+    imported = import_module(Net(), (1, 28, 28))
+    assert [n.type for n in imported.graph.nodes.values()] == [
+        "Input",
+        "Conv2d",
+        "ReLU",
+        "MaxPool2d",
+        "Flatten",
+        "Linear",
+    ]
+
+
+def test_training_script_trains_one_epoch_on_cpu(tmp_path):
+    graph = load_template("lenet5")
+    (tmp_path / "train.py").write_text(export_training_script(graph))
+    done = subprocess.run(
+        [sys.executable, "train.py", "--dataset", "synthetic", "--epochs", "1", "--device", "cpu"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "epoch 1/1" in done.stdout and (tmp_path / "checkpoints" / "last.pt").exists()
+    state = torch.load(tmp_path / "checkpoints" / "weights.pt")
+    build_model(graph).load_state_dict(state)  # trained weights load into the in-app model
+
+
+def test_training_script_handles_a_final_softmax(tmp_path):
+    graph = chain((1, 8, 8), "Flatten", ("Linear", {"out_features": 10}), "Softmax", name="soft")
+    (tmp_path / "train.py").write_text(export_training_script(graph))
+    done = subprocess.run(
+        [sys.executable, "train.py", "--dataset", "synthetic", "--epochs", "1"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.skipif(
+    shutil.which("torchrun") is None
+    and not os.path.exists(os.path.join(os.path.dirname(sys.executable), "torchrun")),
+    reason="torchrun not installed",
+)
+def test_training_script_runs_under_torchrun_with_two_cpu_processes(tmp_path):
+    (tmp_path / "train.py").write_text(export_training_script(load_template("lenet5")))
+    torchrun = os.path.join(os.path.dirname(sys.executable), "torchrun")
+    done = subprocess.run(
+        [
+            torchrun,
+            "--nproc_per_node",
+            "2",
+            "train.py",
+            "--dataset",
+            "synthetic",
+            "--epochs",
+            "1",
+            "--device",
+            "cpu",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.count("epoch 1/1") == 1  # only rank 0 reports
+
+
+def test_cli_export_and_import(tmp_path, capsys):
+    for fmt, name in [("py", "n.py"), ("train-py", "t.py"), ("onnx", "n.onnx"), ("weights", "w.safetensors")]:
+        assert main(["export", "lenet5", "--format", fmt, "-o", str(tmp_path / name)]) == 0
+        assert (tmp_path / name).stat().st_size > 0
+    assert (
+        main(
+            [
+                "export",
+                "lenet5",
+                "--format",
+                "onnx",
+                "-o",
+                str(tmp_path / "m.onnx"),
+                "--weights",
+                str(tmp_path / "w.safetensors"),
+            ]
+        )
+        == 0
+    )
+    bad = tmp_path / "bad.json"
+    save_graph(chain((16, 5, 5), ("Linear", {"out_features": 10})), bad)
+    assert main(["export", str(bad), "--format", "py", "-o", str(tmp_path / "bad.py")]) == 1
+    assert not (tmp_path / "bad.py").exists()
+    assert (
+        main(
+            [
+                "import",
+                f"{tmp_path / 'n.py'}:LeNet5",
+                "-o",
+                str(tmp_path / "back.json"),
+                "--input-shape",
+                "1,28,28",
+            ]
+        )
+        == 0
+    )
+    assert (
+        main(
+            ["import", "torchvision:nosuchnet", "-o", str(tmp_path / "x.json"), "--input-shape", "3,224,224"]
+        )
+        == 2
+    )
+    assert "no model named" in capsys.readouterr().err
