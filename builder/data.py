@@ -1,0 +1,269 @@
+"""Datasets as whole uint8 tensors, decoded once and cached.
+
+Training draws batches straight from these tensors on the training device (see
+`builder.training`), so there are no per-sample transforms and no loader processes on
+the hot path. torchvision does the downloading and parsing of the standard datasets.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .errors import ConvCanvasError
+
+
+class DatasetError(ConvCanvasError):
+    """A dataset is missing, unreadable or does not fit the network."""
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Images as uint8 (N, C, H, W) tensors and int64 labels, with normalisation stats."""
+
+    name: str
+    train_images: torch.Tensor
+    train_labels: torch.Tensor
+    test_images: torch.Tensor
+    test_labels: torch.Tensor
+    classes: tuple[str, ...]
+    mean: tuple[float, ...]
+    std: tuple[float, ...]
+    augment: bool = False  # random crop and flip (natural images, not digits)
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        return tuple(self.train_images.shape[1:])
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.classes)
+
+
+DIGITS = tuple(str(i) for i in range(10))
+FASHION = (
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+)
+CIFAR10 = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
+
+# name -> (torchvision class, mean, std, augment)
+_TORCHVISION = {
+    "mnist": ("MNIST", (0.1307,), (0.3081,), False),
+    "fashion-mnist": ("FashionMNIST", (0.2860,), (0.3530,), False),
+    "cifar10": ("CIFAR10", (0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616), True),
+    "cifar100": ("CIFAR100", (0.5071, 0.4865, 0.4409), (0.2673, 0.2564, 0.2762), True),
+}
+DATASETS = ("mnist-mini", *_TORCHVISION)
+SHAPES = {
+    "mnist-mini": (1, 28, 28),
+    "mnist": (1, 28, 28),
+    "fashion-mnist": (1, 28, 28),
+    "cifar10": (3, 32, 32),
+    "cifar100": (3, 32, 32),
+}
+NUM_CLASSES = {"mnist-mini": 10, "mnist": 10, "fashion-mnist": 10, "cifar10": 10, "cifar100": 100}
+
+
+def default_data_dir() -> Path:
+    """Per-user data folder, e.g. ~/.local/share/convcanvas/datasets."""
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("convcanvas", appauthor=False)) / "datasets"
+
+
+def load_dataset(
+    name: str,
+    data_dir: str | os.PathLike | None = None,
+    download: bool = True,
+    input_shape: tuple[int, int, int] | None = None,
+) -> Dataset:
+    """Load a dataset by name (see `DATASETS`) or from an image folder path.
+
+    `input_shape` is used to resize image folders; standard datasets keep their shape.
+    """
+    if name == "mnist-mini":
+        return _mnist_mini()
+    if name in _TORCHVISION:
+        return _torchvision_dataset(name, Path(data_dir) if data_dir else default_data_dir(), download)
+    path = Path(name)
+    if path.is_dir():
+        return load_image_folder(path, input_shape or (3, 32, 32))
+    raise DatasetError(
+        f"unknown dataset {name!r}: use one of {', '.join(DATASETS)}, or a folder of images with one "
+        "sub-folder per class"
+    )
+
+
+def _mnist_mini() -> Dataset:
+    path = resources.files("resources") / "data" / "mnist_mini.npz"
+    with resources.as_file(path) as file, np.load(file) as data:
+        arrays = {k: torch.from_numpy(data[k].copy()) for k in data.files}
+    return Dataset(
+        "mnist-mini",
+        arrays["train_images"].unsqueeze(1),
+        arrays["train_labels"].long(),
+        arrays["test_images"].unsqueeze(1),
+        arrays["test_labels"].long(),
+        DIGITS,
+        (0.1307,),
+        (0.3081,),
+    )
+
+
+def _torchvision_dataset(name: str, root: Path, download: bool) -> Dataset:
+    cls_name, mean, std, augment = _TORCHVISION[name]
+    cache = root / f"{name}.convcanvas.pt"
+    if cache.exists():
+        try:
+            arrays = torch.load(cache, weights_only=True)
+            return _dataset_from(name, arrays, mean, std, augment)
+        except Exception:  # a stale or damaged cache is rebuilt from the originals
+            cache.unlink(missing_ok=True)
+    import torchvision
+
+    cls = getattr(torchvision.datasets, cls_name)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        train = cls(str(root), train=True, download=download)
+        test = cls(str(root), train=False, download=download)
+    except (RuntimeError, OSError) as e:
+        where = root / cls_name if cls_name.endswith("MNIST") else root
+        reason = "downloading is off" if not download else f"the download failed ({_short(e)})"
+        raise DatasetError(
+            f"{cls_name} is not in {where} and {reason}. Fix: connect to the internet and try again, "
+            f"copy the dataset files there (torchvision layout), or point --data-dir at a folder that has "
+            f"them. Offline, the bundled 'mnist-mini' dataset always works."
+        ) from None
+    arrays = {}
+    for split, ds in (("train", train), ("test", test)):
+        images = ds.data if isinstance(ds.data, torch.Tensor) else torch.from_numpy(np.asarray(ds.data))
+        images = images.unsqueeze(1) if images.ndim == 3 else images.permute(0, 3, 1, 2)
+        arrays[f"{split}_images"] = images.contiguous()
+        arrays[f"{split}_labels"] = torch.as_tensor(np.asarray(ds.targets), dtype=torch.long)
+    arrays["classes"] = list(getattr(train, "classes", []))
+    _atomic_torch_save(arrays, cache)
+    return _dataset_from(name, arrays, mean, std, augment)
+
+
+def _dataset_from(name, arrays, mean, std, augment) -> Dataset:
+    classes = tuple(arrays.get("classes") or range(int(arrays["train_labels"].max()) + 1))
+    return Dataset(
+        name,
+        arrays["train_images"],
+        arrays["train_labels"],
+        arrays["test_images"],
+        arrays["test_labels"],
+        tuple(str(c) for c in classes),
+        mean,
+        std,
+        augment,
+    )
+
+
+def _short(e: Exception) -> str:
+    text = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+    return text[:160]
+
+
+def _atomic_torch_save(obj, path: Path) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
+
+
+def load_image_folder(
+    folder: Path, shape: tuple[int, int, int], test_fraction: float = 0.2, seed: int = 0
+) -> Dataset:
+    """A folder with one sub-folder of images per class, resized to `shape`, split into
+    train and test per class. Decoded once; the tensors are cached beside the images."""
+    folder = Path(folder)
+    classes = sorted(p.name for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+    files = {
+        c: sorted(p for p in (folder / c).rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES) for c in classes
+    }
+    files = {c: f for c, f in files.items() if f}
+    if len(files) < 2:
+        raise DatasetError(
+            f"{folder} needs at least two sub-folders of images (one per class), found "
+            f"{len(files)}. Fix: arrange it as {folder}/cat/*.jpg, {folder}/dog/*.jpg, ..."
+        )
+    classes = sorted(files)
+    key = hashlib.sha1(
+        repr(
+            (shape, test_fraction, seed, [(str(p), p.stat().st_mtime) for c in classes for p in files[c]])
+        ).encode()
+    ).hexdigest()[:16]
+    cache = folder / f".convcanvas-{key}.pt"
+    if cache.exists():
+        arrays = torch.load(cache, weights_only=True)
+    else:
+        arrays = _decode_folder(files, classes, shape, test_fraction, seed)
+        with contextlib.suppress(OSError):  # a read-only folder: decode again next time
+            _atomic_torch_save(arrays, cache)
+    mean = tuple(float(v) for v in (arrays["train_images"].float() / 255).mean(dim=(0, 2, 3)))
+    std = tuple(max(float(v), 1e-3) for v in (arrays["train_images"].float() / 255).std(dim=(0, 2, 3)))
+    return Dataset(
+        folder.name,
+        arrays["train_images"],
+        arrays["train_labels"],
+        arrays["test_images"],
+        arrays["test_labels"],
+        tuple(classes),
+        mean,
+        std,
+        augment=shape[0] == 3,
+    )
+
+
+def _decode_folder(files, classes, shape, test_fraction, seed) -> dict:
+    from torchvision.io import ImageReadMode, decode_image
+    from torchvision.transforms.v2.functional import resize
+
+    c, h, w = shape
+    mode = ImageReadMode.GRAY if c == 1 else ImageReadMode.RGB
+    rng = np.random.default_rng(seed)
+    splits = {"train": ([], []), "test": ([], [])}
+    bad = []
+    for label, name in enumerate(classes):
+        paths = list(files[name])
+        rng.shuffle(paths)
+        n_test = max(1, round(len(paths) * test_fraction)) if len(paths) > 1 else 0
+        for i, path in enumerate(paths):
+            try:
+                image = decode_image(str(path), mode=mode)
+            except (RuntimeError, ValueError):
+                bad.append(path.name)
+                continue
+            image = resize(image, [h, w], antialias=True)
+            images, labels = splits["test" if i < n_test else "train"]
+            images.append(image)
+            labels.append(label)
+    if not splits["train"][0]:
+        raise DatasetError(f"no readable images in {files and next(iter(files.values()))[0].parent.parent}")
+    out = {}
+    for split, (images, labels) in splits.items():
+        out[f"{split}_images"] = (
+            torch.stack(images) if images else torch.zeros((0, c, h, w), dtype=torch.uint8)
+        )
+        out[f"{split}_labels"] = torch.tensor(labels, dtype=torch.long)
+    out["unreadable"] = bad
+    return out
