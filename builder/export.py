@@ -201,28 +201,31 @@ def load_weights(path: str | Path) -> dict:
 
 
 def export_onnx(model, path: str | Path, input_shape, opset: int = 18) -> None:
-    """Export with a dynamic batch dimension, then check the file with onnx.checker."""
+    """Export with torch.export and a dynamic batch dimension; check with onnx.checker."""
+    import contextlib
     import io
+    import tempfile
 
     import onnx
     import torch
 
     model = model.eval()
     example = torch.randn(2, *input_shape)
-    buffer = io.BytesIO()
-    torch.onnx.export(
-        model,
-        (example,),
-        buffer,
-        input_names=["input"],
-        output_names=["output"],
-        dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}},
-        opset_version=opset,
-        dynamo=False,
-    )
-    proto = onnx.load_from_string(buffer.getvalue())
-    onnx.checker.check_model(proto, full_check=True)
-    atomic_write_bytes(Path(path), buffer.getvalue())
+    chatter = io.StringIO()  # the exporter reports its progress on stdout
+    with contextlib.redirect_stdout(chatter), tempfile.TemporaryDirectory() as tmp:
+        program = torch.onnx.export(
+            model,
+            (example,),
+            dynamo=True,
+            input_names=["input"],
+            output_names=["output"],
+            dynamic_shapes=({0: torch.export.Dim("batch")},),
+            opset_version=opset,
+        )
+        program.save(f"{tmp}/model.onnx")
+        data = Path(f"{tmp}/model.onnx").read_bytes()
+    onnx.checker.check_model(onnx.load_from_string(data), full_check=True)
+    atomic_write_bytes(Path(path), data)
 
 
 def write_python(graph: Graph, path: str | Path) -> None:

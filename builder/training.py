@@ -483,12 +483,13 @@ class Trainer:
                     x, y = normalise(train_x[idx]), train_y[idx]
                     if ds.augment:
                         x = _augment(x, generator)
-                    with autocast:
-                        scores = scores_model(x)
-                        loss = F.cross_entropy(scores.float(), y, label_smoothing=cfg.label_smoothing)
-                    optimizer.zero_grad(set_to_none=True)
-                    loss.backward()
-                    optimizer.step()
+                    with torch.enable_grad():  # whatever the calling thread's grad mode
+                        with autocast:
+                            scores = scores_model(x)
+                            loss = F.cross_entropy(scores.float(), y, label_smoothing=cfg.label_smoothing)
+                        optimizer.zero_grad(set_to_none=True)
+                        loss.backward()
+                        optimizer.step()
                     state.step += 1
                     detached = loss.detach()
                     loss_sum += detached

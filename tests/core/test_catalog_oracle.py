@@ -12,7 +12,11 @@ from builder.catalog import CATALOG
 from builder.errors import ShapeError
 from builder.graph import coerce_params
 
-torch.set_grad_enabled(False)
+
+@pytest.fixture(autouse=True)
+def _no_grad():
+    with torch.no_grad():
+        yield
 
 
 def run_torch(block_type, params, shapes):

@@ -10,7 +10,12 @@ from builder import Graph, InvalidGraphError, infer
 from builder.catalog import CATALOG
 from builder.model import build_model
 
-torch.set_grad_enabled(False)
+
+@pytest.fixture(autouse=True)
+def _no_grad():
+    with torch.no_grad():
+        yield
+
 
 SINGLE_INPUT = [t for t, s in CATALOG.items() if s.max_inputs == 1]
 

@@ -295,3 +295,9 @@ def test_unknown_dataset_and_bad_settings_are_explained():
 def test_dataset_shapes_are_uint8(mini):
     assert isinstance(mini, Dataset)
     assert mini.train_images.dtype == torch.uint8 and mini.shape == (1, 28, 28)
+
+
+def test_trains_even_when_the_caller_disabled_gradients(mini):
+    with torch.no_grad():
+        final = of(RunFinished, records(Trainer(small_net(), replace(FAST, epochs=1), dataset=mini)))[0]
+    assert final.status == "completed"
