@@ -442,8 +442,10 @@ class Trainer:
             )
         )
 
+        scale, shift = 1 / (255 * std), -mean / std  # x/255 normalised, as one fused op
+
         def normalise(images: torch.Tensor) -> torch.Tensor:
-            x = images.float().div_(255).sub_(mean).div_(std)
+            x = torch.addcmul(shift, images.float(), scale)
             return x.contiguous(memory_format=memory_format)
 
         started = time.perf_counter()
@@ -454,11 +456,11 @@ class Trainer:
                 epoch_start = time.perf_counter()
                 model.train()
                 order = torch.randperm(n, generator=generator).to(device)
-                loss_sum = torch.zeros((), device=device)  # since the last step record
-                epoch_loss = torch.zeros((), device=device)
+                # per-step losses stay on the device until a record is due; reading the
+                # window then gives both its mean and the exact first non-finite step
+                losses = torch.zeros(steps_per_epoch, device=device)
                 correct = torch.zeros((), device=device, dtype=torch.long)
-                first_bad = torch.full((), -1, device=device, dtype=torch.long)
-                since, last_report, seen = 0, time.perf_counter(), 0
+                reported, last_report, seen = 0, time.perf_counter(), 0
                 for i in range(steps_per_epoch):
                     if self.control.paused:
                         yield Paused(state.step)
@@ -491,28 +493,21 @@ class Trainer:
                         loss.backward()
                         optimizer.step()
                     state.step += 1
-                    detached = loss.detach()
-                    loss_sum += detached
-                    epoch_loss += detached * len(idx)
+                    losses[i] = loss.detach()
                     correct += (scores.argmax(1) == y).sum()
-                    # remember the first non-finite step without a host sync
-                    first_bad = torch.where(
-                        (first_bad < 0) & ~torch.isfinite(detached), state.step, first_bad
-                    )
-                    since += 1
                     seen += len(idx)
                     now = time.perf_counter()
                     if now - last_report >= cfg.report_interval or i == steps_per_epoch - 1:
-                        bad = int(first_bad)
-                        if bad >= 0:
-                            raise _NonFinite(bad, lr)
+                        window = losses[reported : i + 1].tolist()
+                        for k, value in enumerate(window):
+                            if not math.isfinite(value):
+                                raise _NonFinite(state.step - len(window) + k + 1, lr)
                         yield self._emit(
                             StepMetrics(
-                                state.step, epoch, float(loss_sum) / since, lr, seen / (now - epoch_start)
+                                state.step, epoch, sum(window) / len(window), lr, seen / (now - epoch_start)
                             )
                         )
-                        loss_sum.zero_()
-                        since, last_report = 0, now
+                        reported, last_report = i + 1, now
                 if status == "stopped":
                     break
 
@@ -526,7 +521,7 @@ class Trainer:
                 record = EpochMetrics(
                     epoch + 1,
                     state.step,
-                    float(epoch_loss) / seen,
+                    float(losses.mean()),
                     int(correct) / seen,
                     test_loss,
                     test_acc,
