@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from .graph import Graph
 
-LAYER_GAP = 130.0  # distance between consecutive layers along the flow
-NODE_GAP = 230.0  # distance between siblings across the flow
+# Gaps suit blocks drawn about 200 x 66 units with a shape label beside each wire.
+TB_GAPS = (230.0, 130.0)  # (across, along) the flow, top to bottom
+LR_GAPS = (120.0, 290.0)
 
 
 def auto_layout(graph: Graph, direction: str = "TB") -> dict[str, tuple[float, float]]:
@@ -42,8 +43,9 @@ def auto_layout(graph: Graph, direction: str = "TB") -> dict[str, tuple[float, f
     positions = {}
     for d, row in rows.items():
         for nid in row:
-            across, along = slot[nid] * NODE_GAP, d * LAYER_GAP
-            positions[nid] = (across, along) if direction == "TB" else (along * 1.6, across * 0.5)
+            across, along = TB_GAPS if direction == "TB" else LR_GAPS
+            a, b = slot[nid] * across, d * along
+            positions[nid] = (a, b) if direction == "TB" else (b, a)
     return positions
 
 

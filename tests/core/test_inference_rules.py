@@ -212,3 +212,46 @@ def test_memory_estimate_counts_weights_gradients_optimizer_and_activations():
     assert m.optimizer_state == 2 * params * 4
     assert m.activations == (784 + 784 + 10) * 32 * 4
     assert m.total == m.weights + m.gradients + m.optimizer_state + m.activations
+
+
+def test_quick_fixes_repair_the_graph():
+    from builder.fixes import SetParams, fix_for
+
+    def apply(graph, fix):
+        for edit in fix.edits:
+            if isinstance(edit, SetParams):
+                graph.set_params(edit.node, edit.params)
+            else:
+                new = graph.add_node(edit.block_type, edit.params)
+                index = graph.disconnect(edit.source, edit.target)
+                graph.connect(edit.source, new.id)
+                graph.connect(new.id, edit.target, index=index)
+
+    g = chain((16, 5, 5), ("Linear", {"out_features": 10}))
+    r = infer(g)
+    fix = fix_for(g, r, r.errors[0])
+    assert fix.title == "Insert Flatten before fc1"
+    apply(g, fix)
+    assert infer(g).valid
+
+    g = chain((1, 4, 4), ("Conv2d", {"kernel_size": 5}))
+    r = infer(g)
+    apply(g, fix_for(g, r, r.errors[0]))
+    assert infer(g).valid and g.nodes["conv1"].params["padding"] == "same"
+
+    g = chain((3, 8, 8), ("Conv2d", {"out_channels": 4, "padding": 1}))
+    g.add_node("Conv2d", {"out_channels": 8, "padding": 1})
+    g.connect("input", "conv2")
+    g.add_node("Add")
+    g.connect("conv1", "add1")
+    g.connect("conv2", "add1")
+    r = infer(g)
+    apply(g, fix_for(g, r, r.errors[0]))
+    r = infer(g)
+    assert r.valid and r.nodes["add1"].shape == (8, 8, 8)
+    assert g.inputs_of("add1") == ["conv3", "conv2"]  # input order kept
+
+    g = chain((1, 8, 8), "ReLU", "Tanh")
+    g.connect("input", "tanh1")
+    r = infer(g)
+    assert fix_for(g, r, r.errors[0]) is None  # which wire to drop is the user's call

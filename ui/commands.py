@@ -1,0 +1,160 @@
+"""Undoable edits of the graph. Only `GraphController` creates and pushes these."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtGui import QUndoCommand
+
+if TYPE_CHECKING:
+    from .controller import GraphController
+
+_PARAM_EDIT_ID = 1001
+_MERGE_WINDOW = 1.5  # seconds: typing 1, 2, 8 into a field is one edit, not three
+
+
+class AddNode(QUndoCommand):
+    def __init__(self, ctrl: GraphController, block_type: str, params: dict, pos, node_id: str, frozen=False):
+        super().__init__(f"Add {node_id}")
+        self.ctrl, self.block_type, self.params, self.pos = ctrl, block_type, params, pos
+        self.node_id, self.frozen = node_id, frozen
+
+    def redo(self):
+        self.ctrl.graph.add_node(self.block_type, self.params, self.pos, self.node_id, self.frozen)
+        self.ctrl.node_added.emit(self.node_id)
+
+    def undo(self):
+        self.ctrl.graph.remove_node(self.node_id)
+        self.ctrl.node_removed.emit(self.node_id)
+
+
+class RemoveNode(QUndoCommand):
+    """Removes a node and its wires; undo puts both back exactly where they were."""
+
+    def __init__(self, ctrl: GraphController, node_id: str):
+        super().__init__(f"Delete {node_id}")
+        self.ctrl, self.node_id = ctrl, node_id
+        self.node = None
+        self.index = 0
+        self.edges: list = []
+
+    def redo(self):
+        graph = self.ctrl.graph
+        self.index = list(graph.nodes).index(self.node_id)
+        self.node, self.edges = graph.remove_node(self.node_id)
+        for _, e in self.edges:
+            self.ctrl.edge_removed.emit(e.source, e.target)
+        self.ctrl.node_removed.emit(self.node_id)
+
+    def undo(self):
+        graph = self.ctrl.graph
+        items = list(graph.nodes.items())
+        items.insert(self.index, (self.node_id, self.node))
+        graph.nodes = dict(items)  # node order decides ties in layout and exported code
+        self.ctrl.node_added.emit(self.node_id)
+        for i, e in self.edges:
+            graph.edges.insert(i, e)
+            self.ctrl.edge_added.emit(e.source, e.target)
+
+
+class Connect(QUndoCommand):
+    def __init__(self, ctrl: GraphController, source: str, target: str, index: int | None = None):
+        super().__init__(f"Connect {source} to {target}")
+        self.ctrl, self.source, self.target, self.index = ctrl, source, target, index
+
+    def redo(self):
+        self.ctrl.graph.connect(self.source, self.target, self.index)
+        self.ctrl.edge_added.emit(self.source, self.target)
+
+    def undo(self):
+        self.ctrl.graph.disconnect(self.source, self.target)
+        self.ctrl.edge_removed.emit(self.source, self.target)
+
+
+class Disconnect(QUndoCommand):
+    def __init__(self, ctrl: GraphController, source: str, target: str):
+        super().__init__(f"Disconnect {source} from {target}")
+        self.ctrl, self.source, self.target = ctrl, source, target
+        self.index = 0
+
+    def redo(self):
+        self.index = self.ctrl.graph.disconnect(self.source, self.target)
+        self.ctrl.edge_removed.emit(self.source, self.target)
+
+    def undo(self):
+        self.ctrl.graph.connect(self.source, self.target, self.index)
+        self.ctrl.edge_added.emit(self.source, self.target)
+
+
+class SetParams(QUndoCommand):
+    """Changes parameters; quick successive edits of the same fields merge into one step."""
+
+    def __init__(self, ctrl: GraphController, node_id: str, params: dict[str, Any], mergeable: bool = True):
+        names = ", ".join(p.replace("_", " ") for p in params)
+        super().__init__(f"Set {node_id} {names}")
+        self.ctrl, self.node_id, self.params, self.mergeable = ctrl, node_id, dict(params), mergeable
+        self.old: dict[str, Any] | None = None
+        self.stamp = time.monotonic()
+
+    def redo(self):
+        old = self.ctrl.graph.set_params(self.node_id, self.params)
+        if self.old is None:
+            self.old = old
+        self.ctrl.node_changed.emit(self.node_id)
+
+    def undo(self):
+        self.ctrl.graph.set_params(self.node_id, self.old)
+        self.ctrl.node_changed.emit(self.node_id)
+
+    def id(self) -> int:
+        return _PARAM_EDIT_ID
+
+    def mergeWith(self, other: QUndoCommand) -> bool:
+        if not (
+            isinstance(other, SetParams)
+            and self.mergeable
+            and other.mergeable
+            and other.node_id == self.node_id
+            and other.params.keys() == self.params.keys()
+            and other.stamp - self.stamp < _MERGE_WINDOW
+        ):
+            return False
+        self.params = other.params
+        self.stamp = other.stamp
+        return True
+
+
+class SetFrozen(QUndoCommand):
+    def __init__(self, ctrl: GraphController, node_id: str, frozen: bool):
+        super().__init__(f"{'Freeze' if frozen else 'Unfreeze'} {node_id}")
+        self.ctrl, self.node_id, self.frozen = ctrl, node_id, frozen
+
+    def _set(self, value: bool):
+        self.ctrl.graph.nodes[self.node_id].frozen = value
+        self.ctrl.node_changed.emit(self.node_id)
+
+    def redo(self):
+        self._set(self.frozen)
+
+    def undo(self):
+        self._set(not self.frozen)
+
+
+class MoveNodes(QUndoCommand):
+    def __init__(self, ctrl: GraphController, moves: dict[str, tuple[tuple, tuple]], text: str = ""):
+        super().__init__(
+            text or (f"Move {next(iter(moves))}" if len(moves) == 1 else f"Move {len(moves)} blocks")
+        )
+        self.ctrl, self.moves = ctrl, moves
+
+    def _apply(self, which: int):
+        for node_id, positions in self.moves.items():
+            self.ctrl.graph.nodes[node_id].pos = tuple(positions[which])
+            self.ctrl.node_moved.emit(node_id)
+
+    def redo(self):
+        self._apply(1)
+
+    def undo(self):
+        self._apply(0)

@@ -1,0 +1,264 @@
+"""The one place that changes the graph: every edit is a command on one QUndoStack.
+
+Views subscribe to the signals; after every change of the stack the graph is re-inferred
+and `inferred` carries the result.
+"""
+
+from __future__ import annotations
+
+import json
+from contextlib import contextmanager
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QUndoStack
+
+from builder import CATALOG, Graph, Inference, coerce_params, graph_from_dict, graph_to_dict, infer
+from builder.fixes import Fix, InsertBetween
+from builder.fixes import SetParams as SetParamsEdit
+from builder.layout import auto_layout
+
+from . import commands
+
+CLIPBOARD_MIME = "application/x-convcanvas-blocks"
+
+
+class GraphController(QObject):
+    graph_reset = Signal()
+    node_added = Signal(str)
+    node_removed = Signal(str)
+    node_changed = Signal(str)
+    node_moved = Signal(str)
+    edge_added = Signal(str, str)
+    edge_removed = Signal(str, str)
+    inferred = Signal(object)  # Inference
+
+    def __init__(self, graph: Graph | None = None, parent: QObject | None = None):
+        super().__init__(parent)
+        self.graph = graph if graph is not None else Graph()
+        self.undo_stack = QUndoStack(self)
+        self.result: Inference = infer(self.graph)
+        self.locked_reason = ""  # non-empty while structural edits are refused (training)
+        self._macro_depth = 0
+        self.undo_stack.indexChanged.connect(self._reinfer)
+
+    # -- whole graph ---------------------------------------------------------------
+
+    def load(self, graph: Graph) -> None:
+        """Replace the graph (new or opened file); the history starts afresh."""
+        self.graph = graph
+        self.undo_stack.clear()
+        self.undo_stack.setClean()
+        self.graph_reset.emit()
+        self._reinfer()
+
+    # -- edits --------------------------------------------------------------------
+
+    def add_node(self, block_type: str, pos=(0.0, 0.0), params: dict | None = None) -> str:
+        params = coerce_params(block_type, params or {})
+        node_id = self.graph.new_id(block_type)
+        self._push(commands.AddNode(self, block_type, params, tuple(pos), node_id))
+        return node_id
+
+    def append_after(self, node_id: str | None, block_type: str) -> str:
+        """Add a block below `node_id`, taking over its outgoing wires (so it lands in a chain)."""
+        if node_id is None or node_id not in self.graph.nodes:
+            return self.add_node(block_type, self._free_position())
+        x, y = self.graph.nodes[node_id].pos
+        with self.macro(f"Append {block_type} after {node_id}"):
+            new_id = self.add_node(block_type, (x, y + 130.0))
+            for target in self.graph.outputs_of(node_id):
+                index = self._edge_index(node_id, target)
+                self._push(commands.Disconnect(self, node_id, target))
+                self._push(commands.Connect(self, new_id, target, index))
+            if CATALOG[block_type].max_inputs != 0:
+                self._push(commands.Connect(self, node_id, new_id))
+        return new_id
+
+    def insert_on_edge(self, source: str, target: str, block_type: str, pos=None, params=None) -> str:
+        """Put a new block on the wire source -> target, keeping the target's input order."""
+        if pos is None:
+            (x1, y1), (x2, y2) = self.graph.nodes[source].pos, self.graph.nodes[target].pos
+            pos = ((x1 + x2) / 2, (y1 + y2) / 2)
+        with self.macro(f"Insert {block_type} between {source} and {target}"):
+            index = self._edge_index(source, target)
+            new_id = self.add_node(block_type, pos, params)
+            self._push(commands.Disconnect(self, source, target))
+            self._push(commands.Connect(self, source, new_id))
+            self._push(commands.Connect(self, new_id, target, index))
+        return new_id
+
+    def remove(self, node_ids=(), edges=()) -> None:
+        node_ids = [n for n in node_ids if n in self.graph.nodes]
+        edges = [(s, t) for s, t in edges if s not in node_ids and t not in node_ids]
+        if not node_ids and not edges:
+            return
+        with self.macro(_describe("Delete", node_ids, edges)):
+            for source, target in edges:
+                self._push(commands.Disconnect(self, source, target))
+            for node_id in node_ids:
+                self._push(commands.RemoveNode(self, node_id))
+
+    def can_connect(self, source: str, target: str) -> tuple[bool, str]:
+        """Whether a wire source -> target would be accepted, and why not."""
+        graph = self.graph
+        if source == target:
+            return False, "a block cannot feed itself"
+        spec = CATALOG[graph.nodes[target].type]
+        sources = graph.inputs_of(target)
+        if source in sources:
+            return False, "already connected"
+        if spec.max_inputs == 0:
+            return False, "the Input takes no inputs"
+        if spec.max_inputs is not None and len(sources) >= spec.max_inputs:
+            return False, f"{target} already has its input"
+        if self._reaches(target, source):
+            return False, "the wire would make a cycle"
+        shape = self.result.nodes[source].shape if source in self.result.nodes else None
+        if shape is not None and (spec.max_inputs == 1 or all(self.result.nodes[s].shape for s in sources)):
+            shapes = [*(self.result.nodes[s].shape for s in sources), shape]
+            if len(shapes) >= spec.min_inputs:
+                try:
+                    spec.infer(graph.nodes[target].params, shapes)
+                except Exception as e:  # a ShapeError: the wire is allowed but would be invalid
+                    return False, getattr(e, "message", str(e))
+        return True, ""
+
+    def connect(self, source: str, target: str) -> None:
+        if source == target or (source, target) in {(e.source, e.target) for e in self.graph.edges}:
+            return
+        self._push(commands.Connect(self, source, target))
+
+    def disconnect(self, source: str, target: str) -> None:
+        self._push(commands.Disconnect(self, source, target))
+
+    def set_params(self, node_id: str, params: dict[str, Any], mergeable: bool = True) -> None:
+        """Validate then change parameters; raises ParamError (nothing changes) if invalid."""
+        node = self.graph.nodes[node_id]
+        merged = coerce_params(node.type, {**node.params, **params})
+        if all(node.params[k] == merged[k] for k in params):
+            return
+        self._push(commands.SetParams(self, node_id, params, mergeable))
+
+    def set_frozen(self, node_id: str, frozen: bool) -> None:
+        if self.graph.nodes[node_id].frozen != frozen:
+            self._push(commands.SetFrozen(self, node_id, frozen))
+
+    def move_nodes(self, moves: dict[str, tuple[tuple, tuple]], text: str = "") -> None:
+        moves = {k: v for k, v in moves.items() if tuple(v[0]) != tuple(v[1]) and k in self.graph.nodes}
+        if moves:
+            self._push(commands.MoveNodes(self, moves, text))
+
+    def auto_layout(self, direction: str = "TB") -> None:
+        positions = auto_layout(self.graph, direction)
+        self.move_nodes(
+            {n: (self.graph.nodes[n].pos, p) for n, p in positions.items()},
+            f"Arrange {'top to bottom' if direction == 'TB' else 'left to right'}",
+        )
+
+    def set_input_shape(self, shape) -> None:
+        node = self.graph.input_node()
+        if node is not None:
+            self.set_params(node.id, {"shape": tuple(shape)}, mergeable=False)
+
+    def apply_fix(self, fix: Fix) -> None:
+        with self.macro(fix.title):
+            for edit in fix.edits:
+                if isinstance(edit, SetParamsEdit):
+                    self.set_params(edit.node, edit.params, mergeable=False)
+                elif isinstance(edit, InsertBetween):
+                    self.insert_on_edge(edit.source, edit.target, edit.block_type, params=edit.params)
+
+    # -- clipboard ----------------------------------------------------------------
+
+    def copy(self, node_ids) -> str:
+        """The selected blocks and the wires between them, as JSON text."""
+        ids = [n for n in self.graph.nodes if n in set(node_ids)]
+        part = Graph(name=self.graph.name)
+        part.nodes = {n: self.graph.nodes[n] for n in ids}
+        part.edges = [e for e in self.graph.edges if e.source in part.nodes and e.target in part.nodes]
+        return json.dumps(graph_to_dict(part))
+
+    def paste(self, text: str, offset=(40.0, 40.0)) -> list[str]:
+        """Add copied blocks with fresh ids; returns the new ids. Invalid text adds nothing."""
+        try:
+            part = graph_from_dict(json.loads(text), "clipboard")
+        except Exception:
+            return []
+        if not part.nodes:
+            return []
+        renamed: dict[str, str] = {}
+        with self.macro(f"Paste {len(part.nodes)} block(s)"):
+            for old_id, node in part.nodes.items():
+                if node.type == "Input" and self.graph.input_node() is not None:
+                    continue  # a network has one Input
+                pos = (node.pos[0] + offset[0], node.pos[1] + offset[1])
+                new_id = self.graph.new_id(node.type)
+                self._push(commands.AddNode(self, node.type, dict(node.params), pos, new_id, node.frozen))
+                renamed[old_id] = new_id
+            for e in part.edges:
+                if e.source in renamed and e.target in renamed:
+                    self._push(commands.Connect(self, renamed[e.source], renamed[e.target]))
+        return list(renamed.values())
+
+    def duplicate(self, node_ids) -> list[str]:
+        return self.paste(self.copy(node_ids))
+
+    # -- plumbing -----------------------------------------------------------------
+
+    @contextmanager
+    def macro(self, text: str):
+        self.undo_stack.beginMacro(text)
+        self._macro_depth += 1
+        try:
+            yield
+        finally:
+            self._macro_depth -= 1
+            self.undo_stack.endMacro()  # the outermost one moves the index: _reinfer runs
+
+    def _push(self, command) -> None:
+        before = self.undo_stack.index()
+        self.undo_stack.push(command)
+        if self.undo_stack.index() == before and self._macro_depth == 0:
+            self._reinfer()  # merged into the previous command: the index did not move
+
+    def _reinfer(self, *_args) -> None:
+        if self._macro_depth:
+            return
+        self.result = infer(self.graph)
+        self.inferred.emit(self.result)
+
+    def _edge_index(self, source: str, target: str) -> int:
+        return [(e.source, e.target) for e in self.graph.edges].index((source, target))
+
+    def _reaches(self, start: str, goal: str) -> bool:
+        succ: dict[str, list[str]] = {}
+        for e in self.graph.edges:
+            succ.setdefault(e.source, []).append(e.target)
+        stack, seen = [start], {start}
+        while stack:
+            node = stack.pop()
+            if node == goal:
+                return True
+            for s in succ.get(node, ()):
+                if s not in seen:
+                    seen.add(s)
+                    stack.append(s)
+        return False
+
+    def _free_position(self) -> tuple[float, float]:
+        if not self.graph.nodes:
+            return (0.0, 0.0)
+        lowest = max(self.graph.nodes.values(), key=lambda n: n.pos[1])
+        return (lowest.pos[0], lowest.pos[1] + 130.0)
+
+
+def _describe(verb: str, node_ids, edges) -> str:
+    if node_ids and not edges and len(node_ids) == 1:
+        return f"{verb} {node_ids[0]}"
+    parts = []
+    if node_ids:
+        parts.append(f"{len(node_ids)} block(s)")
+    if edges:
+        parts.append(f"{len(edges)} wire(s)")
+    return f"{verb} {' and '.join(parts)}"

@@ -1,0 +1,122 @@
+"""The layer table of course notes, following the graph: shapes, counts and share of params."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QRectF, Qt
+from PySide6.QtGui import QBrush, QColor, QPainter
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QStyledItemDelegate, QTableView
+
+from builder import OK
+from builder.inference import Inference
+
+from . import style
+
+COLUMNS = ("Layer", "Type", "Output", "Params", "Activations", "MACs", "Share of params")
+SHARE = 6
+_ROOT = QModelIndex()
+
+
+class SummaryModel(QAbstractTableModel):
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.rows: list = []
+        self.total = 0
+
+    def set_result(self, result: Inference) -> None:
+        self.beginResetModel()
+        self.rows = [result.nodes[n] for n in result.order]
+        self.total = max(1, result.total_params)
+        self.endResetModel()
+
+    def rowCount(self, parent=_ROOT) -> int:
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent=_ROOT) -> int:
+        return len(COLUMNS)
+
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return COLUMNS[section]
+        return None
+
+    def data(self, index: QModelIndex, role=Qt.ItemDataRole.DisplayRole):
+        info = self.rows[index.row()]
+        col = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            if col == 0:
+                return info.id
+            if col == 1:
+                return info.type
+            if col == 2:
+                return (
+                    " × ".join(map(str, info.shape))
+                    if info.status == OK
+                    else ("error" if info.error else "?")
+                )
+            if col == 3:
+                return f"{info.params:,}"
+            if col == 4:
+                return f"{info.activations:,}"
+            if col == 5:
+                return f"{info.macs:,}"
+            if col == SHARE:
+                return f"{100 * info.params / self.total:.1f}%" if info.params else ""
+        if role == Qt.ItemDataRole.UserRole and col == SHARE:
+            return info.params / self.total
+        if role == Qt.ItemDataRole.TextAlignmentRole and col >= 3:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.ForegroundRole and info.status != OK:
+            return QBrush(style.ERROR if info.error else style.MUTED)
+        if role == Qt.ItemDataRole.ToolTipRole and info.error:
+            return str(info.error)
+        return None
+
+
+class ShareDelegate(QStyledItemDelegate):
+    """Draws the share of parameters as a bar behind the percentage."""
+
+    def paint(self, painter: QPainter, option, index) -> None:
+        share = index.data(Qt.ItemDataRole.UserRole) or 0.0
+        if share > 0:
+            rect = QRectF(option.rect).adjusted(3, 4, -3, -4)
+            rect.setWidth(max(2.0, rect.width() * share))
+            painter.fillRect(rect, QColor("#90caf9"))
+        super().paint(painter, option, index)
+
+
+class SummaryTable(QTableView):
+    def __init__(self, controller, parent=None):
+        super().__init__(parent)
+        self.model_ = SummaryModel(self)
+        self.setModel(self.model_)
+        self.setItemDelegateForColumn(SHARE, ShareDelegate(self))
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setAlternatingRowColors(True)
+        self.verticalHeader().hide()
+        self.verticalHeader().setDefaultSectionSize(22)
+        header = self.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        for col, width in enumerate((150, 110, 120, 95, 95, 110)):
+            self.setColumnWidth(col, width)
+        controller.inferred.connect(self._on_inferred)
+        self._selected: str | None = None
+        self._on_inferred(controller.result)
+
+    def _on_inferred(self, result: Inference) -> None:
+        self.model_.set_result(result)
+        self.highlight(self._selected)
+
+    def highlight(self, node_id: str | None) -> None:
+        self._selected = node_id
+        rows = [i for i, info in enumerate(self.model_.rows) if info.id == node_id]
+        if rows:
+            self.selectRow(rows[0])
+            self.scrollTo(self.model_.index(rows[0], 0))
+        else:
+            self.clearSelection()
+
+    def node_at_row(self, row: int) -> str:
+        return self.model_.rows[row].id

@@ -1,0 +1,96 @@
+"""New network dialog: a blank canvas or a template, with a preview and description."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QImage, QPainter, QPixmap
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QVBoxLayout,
+)
+
+from builder import Graph, infer, list_templates
+
+from .controller import GraphController
+from .graph_scene import GraphScene
+
+BLANK = "__blank__"
+
+
+def blank_graph() -> Graph:
+    graph = Graph(name="Untitled")
+    graph.add_node("Input", {"shape": (1, 28, 28)})
+    return graph
+
+
+def preview(graph: Graph, width: int = 360, height: int = 300) -> QPixmap:
+    """A picture of the network drawn by the canvas itself."""
+    scene = GraphScene(GraphController(graph.copy()))
+    image = QImage(width, height, QImage.Format.Format_ARGB32_Premultiplied)
+    image.fill(Qt.GlobalColor.white)
+    painter = QPainter(image)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    source = scene.itemsBoundingRect().adjusted(-20, -20, 20, 20)
+    scene.render(painter, QRectF(0, 0, width, height), source, Qt.AspectRatioMode.KeepAspectRatio)
+    painter.end()
+    return QPixmap.fromImage(image)
+
+
+class TemplateGallery(QDialog):
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setWindowTitle("New network")
+        self.resize(760, 440)
+        self.templates = dict(list_templates())
+        self.list = QListWidget()
+        self.list.setMinimumWidth(220)
+        blank = QListWidgetItem("Blank canvas")
+        blank.setData(Qt.ItemDataRole.UserRole, BLANK)
+        self.list.addItem(blank)
+        for name, graph in self.templates.items():
+            item = QListWidgetItem(graph.name)
+            item.setData(Qt.ItemDataRole.UserRole, name)
+            self.list.addItem(item)
+        self.picture = QLabel(alignment=Qt.AlignmentFlag.AlignCenter)
+        self.picture.setMinimumSize(360, 300)
+        self.text = QLabel(wordWrap=True)
+        self.text.setAlignment(Qt.AlignmentFlag.AlignTop)
+        right = QVBoxLayout()
+        right.addWidget(self.picture, 1)
+        right.addWidget(self.text)
+        body = QHBoxLayout()
+        body.addWidget(self.list)
+        body.addLayout(right, 1)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(body)
+        layout.addWidget(buttons)
+        self.list.currentItemChanged.connect(self._on_current_changed)
+        self.list.itemDoubleClicked.connect(lambda _: self.accept())
+        self.list.setCurrentRow(0)
+
+    def chosen_graph(self) -> Graph:
+        key = self.list.currentItem().data(Qt.ItemDataRole.UserRole)
+        return blank_graph() if key == BLANK else self.templates[key].copy()
+
+    def _on_current_changed(self, item, _previous) -> None:
+        if item is None:
+            return
+        graph = self.chosen_graph()
+        result = infer(graph)
+        shape = "×".join(map(str, result.input_shape or ()))
+        self.picture.setPixmap(preview(graph))
+        description = graph.description or "An Input block to build on: drag blocks from the palette."
+        self.text.setText(
+            f"<b>{graph.name}</b> — input {shape}, {result.total_params:,} parameters, "
+            f"{len(graph.nodes)} blocks<br>{description}"
+        )
