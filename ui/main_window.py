@@ -54,7 +54,7 @@ class MainWindow(QMainWindow):
     def __init__(self, graph: Graph | None = None, path: str | None = None):
         super().__init__()
         self.setObjectName("MainWindow")
-        self.controller = GraphController(graph if graph is not None else load_template("lenet5"))
+        self.controller = GraphController(graph if graph is not None else load_template("lenet5"), self)
         self.path: Path | None = Path(path) if path else None
         self.scene = GraphScene(self.controller, self)
         self.view = GraphView(self.scene)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QBrush
 from PySide6.QtWidgets import QHeaderView, QPushButton, QTreeWidget, QTreeWidgetItem
 
@@ -49,7 +49,10 @@ class ProblemsPanel(QTreeWidget):
             if fix is not None:
                 button = QPushButton("Fix")
                 button.setToolTip(fix.title)
-                button.clicked.connect(lambda _=False, f=fix: self.controller.apply_fix(f))
+                # queued: applying the fix rebuilds this list, which deletes the button itself
+                button.clicked.connect(
+                    lambda _=False, f=fix: QTimer.singleShot(0, lambda: self.controller.apply_fix(f))
+                )
                 self.setItemWidget(item, 3, button)
 
     def _on_item_clicked(self, item: QTreeWidgetItem, _column: int) -> None:

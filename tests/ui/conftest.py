@@ -1,0 +1,40 @@
+import threading
+
+import pytest
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QMessageBox
+
+from builder import load_template
+
+
+@pytest.fixture(autouse=True)
+def isolated_settings(qapp, tmp_path, monkeypatch):
+    """Each test gets its own QSettings and recovery folder: nothing leaks between tests."""
+    qapp.setOrganizationName("ConvCanvasTests")
+    qapp.setApplicationName("ConvCanvasTests")
+    QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(tmp_path / "settings"))
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "settings"))
+    monkeypatch.setenv("CONVCANVAS_STATE_DIR", str(tmp_path / "state"))
+    yield
+
+
+@pytest.fixture(autouse=True)
+def no_thread_left_running():
+    """A test that leaves a thread running fails: a dangling thread crashes apps on exit."""
+    before = set(threading.enumerate())
+    yield
+    leftover = [t for t in threading.enumerate() if t not in before and t.is_alive() and not t.daemon]
+    assert not leftover, f"threads left running: {leftover}"
+
+
+@pytest.fixture
+def window(qtbot, monkeypatch):
+    from ui.main_window import MainWindow
+
+    win = MainWindow(load_template("lenet5"))
+    # never block a test on a modal question: discard unless a test says otherwise
+    monkeypatch.setattr(win, "ask_save_changes", lambda: QMessageBox.StandardButton.Discard)
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    return win
