@@ -278,17 +278,21 @@ def _receptive_field(info: NodeInfo, window, upstream: list[NodeInfo]) -> None:
 
 
 def _stride_remainders(window, shape: Shape) -> list[tuple[str, int, int, int, int, int]]:
-    """Axes where (N - F + 2P) is not divisible by S: (axis, N, F, P, S, remainder) each."""
+    """Axes where (N - F + 2P) is not divisible by S and real input rows go unseen:
+    (axis, N, F, P, S, rows of the input itself that no window reaches) each.
+
+    The windows miss the last `(N - F + 2P) mod S` rows of the padded input; the bottom P of
+    those are padding, so only the rest are lost data.
+    """
     (fh, fw), (sh, sw), (ph, pw) = window
     _, h, w = shape
-    rh, rw = (h + 2 * ph - fh) % sh, (w + 2 * pw - fw) % sw
-    if not (rh or rw):
-        return []
+    lost_h = (h + 2 * ph - fh) % sh - ph
+    lost_w = (w + 2 * pw - fw) % sw - pw
     out = []
-    if rh:
-        out.append(("H", h, fh, ph, sh, rh))
-    if rw:
-        out.append(("W", w, fw, pw, sw, rw))
+    if lost_h > 0:
+        out.append(("H", h, fh, ph, sh, lost_h))
+    if lost_w > 0:
+        out.append(("W", w, fw, pw, sw, lost_w))
     return out
 
 
@@ -304,7 +308,7 @@ def _dropped_warning(nid: str, remainders) -> Issue:
         parts.append(
             f"{'H, W' if same_both else axis}: (N - F + 2P) = ({n} - {f} + 2*{pad}) = "
             f"{n - f + 2 * pad} is not divisible by stride {stride}, so the last {count}{what} "
-            f"of the padded input {verb} never seen"
+            f"of the input {verb} never seen"
         )
     return Issue(
         nid,

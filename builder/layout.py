@@ -10,8 +10,8 @@ from __future__ import annotations
 from .graph import Graph
 
 # Gaps suit blocks drawn about 200 x 66 units with a shape label beside each wire.
-TB_GAPS = (230.0, 130.0)  # (across, along) the flow, top to bottom
-LR_GAPS = (120.0, 290.0)
+TB_GAPS = (260.0, 130.0)  # (across, along) the flow, top to bottom
+LR_GAPS = (120.0, 310.0)
 
 
 def auto_layout(graph: Graph, direction: str = "TB") -> dict[str, tuple[float, float]]:
@@ -37,8 +37,10 @@ def auto_layout(graph: Graph, direction: str = "TB") -> dict[str, tuple[float, f
                 if ps:
                     slot[nid] = sum(ps) / len(ps)
             row.sort(key=lambda n: slot[n])
+            # keep siblings one slot apart, centred where their predecessors want them
+            centre = sum(slot[n] for n in row) / len(row)
             for i, nid in enumerate(row):
-                slot[nid] = _spread(row, i, slot)
+                slot[nid] = centre + i - (len(row) - 1) / 2
 
     positions = {}
     for d, row in rows.items():
@@ -67,12 +69,6 @@ def _layers(graph: Graph, preds, succs) -> dict[str, int]:
             return layer
         ready.append(stuck[0])  # break a cycle at its first node
         indegree[stuck[0]] = 0
-
-
-def _spread(row: list[str], i: int, slot: dict[str, float]) -> float:
-    # keep siblings at least one slot apart, centred on their preferred places
-    centre = sum(slot[n] for n in row) / len(row)
-    return centre + i - (len(row) - 1) / 2
 
 
 def apply_layout(graph: Graph, direction: str = "TB") -> None:

@@ -129,33 +129,30 @@ class NodeItem(QGraphicsItem):
         painter.drawRoundedRect(QRectF(0, 0, 6, h), 3, 3)
 
         fonts = self.graph_scene.fonts
+
+        def text(rect: QRectF, value: str, font_key: str, align=Qt.AlignmentFlag.AlignLeft) -> None:
+            font = fonts[font_key]
+            painter.setFont(font)
+            elided = QFontMetricsF(font).elidedText(value, Qt.TextElideMode.ElideRight, rect.width())
+            painter.drawText(rect, align | Qt.AlignmentFlag.AlignVCenter, elided)
+
+        type_width = QFontMetricsF(fonts["small"]).horizontalAdvance(self.type_text) + 6
         painter.setPen(style.TEXT)
-        painter.setFont(fonts["title"])
-        painter.drawText(
-            QRectF(14, 5, w - 20, 20), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, self.title
-        )
-        painter.setFont(fonts["small"])
+        text(QRectF(14, 5, w - 24 - type_width, 20), self.title, "title")
         painter.setPen(colour.darker(130))
-        painter.drawText(
-            QRectF(14, 5, w - 22, 20),
-            Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+        text(
+            QRectF(w - 8 - type_width, 5, type_width, 20),
             self.type_text,
+            "small",
+            Qt.AlignmentFlag.AlignRight,
         )
         painter.setPen(style.MUTED)
-        painter.drawText(
-            QRectF(14, 24, w - 20, 18),
-            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-            self.settings,
-        )
-        painter.setFont(fonts["body"])
-        painter.setPen(
+        text(QRectF(14, 24, w - 22, 18), self.settings, "small")
+        status_colour = (
             style.ERROR if self.status == STATUS_ERROR else style.TEXT if self.status == OK else style.MUTED
         )
-        painter.drawText(
-            QRectF(14, 42, w - 20, 20),
-            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-            self.shape_line,
-        )
+        painter.setPen(status_colour)
+        text(QRectF(14, 42, w - 22, 20), self.shape_line, "body")
         if self.severity:
             badge = style.ERROR if self.severity == "error" else style.WARNING
             painter.setPen(Qt.PenStyle.NoPen)
@@ -217,7 +214,12 @@ class EdgeItem(QGraphicsPathItem):
             return
         font = self.source.graph_scene.fonts["small"]
         metrics = QFontMetricsF(font)
-        mid = self.path().pointAtPercent(0.5)
+        # away from where wires fan out of one port or into one port, so labels do not pile up
+        fan_out = sum(1 for e in self.source.edges if e.source is self.source) > 1
+        fan_in = sum(1 for e in self.target.edges if e.target is self.target) > 1
+        mid = self.path().pointAtPercent(
+            0.72 if fan_out and not fan_in else 0.3 if fan_in and not fan_out else 0.5
+        )
         box = metrics.boundingRect(self.label).adjusted(-4, -2, 4, 2)
         box.moveCenter(mid + QPointF(box.width() / 2 + 8, 0))
         painter.setPen(QPen(QColor("#cfd8dc"), 1))

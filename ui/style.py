@@ -25,7 +25,7 @@ WIRE = QColor("#78909c")
 CANVAS = QColor("#f4f5f7")
 GRID = QColor("#dfe2e6")
 
-NODE_WIDTH = 200.0
+NODE_WIDTH = 216.0
 NODE_HEIGHT = 66.0
 PORT_RADIUS = 6.0
 

@@ -37,30 +37,39 @@ def test_dropped_rows_warning_agrees_with_torch():
 
     from builder.model import build_model
 
-    # padding 1 with remainder 2 drops one real row; the rest are unpadded
-    for kernel, stride, padding in [
-        (4, 3, 0),
-        (5, 2, 0),
-        (3, 2, 1),
-        (2, 2, 0),
-        (3, 3, 0),
-        (5, 3, 2),
-        (4, 3, 1),
-    ]:
+    # (size, kernel, stride, padding): with padding, only windows that miss real rows count
+    cases = [
+        (13, 4, 3, 0),
+        (13, 5, 2, 0),
+        (13, 3, 2, 1),
+        (13, 2, 2, 0),
+        (13, 3, 3, 0),
+        (13, 5, 3, 2),
+        (13, 4, 3, 1),
+        (14, 3, 2, 1),
+        (224, 7, 2, 3),
+        (56, 1, 2, 0),
+        (12, 3, 4, 1),
+        (15, 3, 4, 1),
+    ]
+    outcomes = set()
+    for size, kernel, stride, padding in cases:
         g = chain(
-            (1, 13, 13),
+            (1, size, size),
             ("Conv2d", {"out_channels": 2, "kernel_size": kernel, "stride": stride, "padding": padding}),
         )
         result = infer(g)
         model = build_model(g, result).eval()
-        x = torch.randn(1, 1, 13, 13)
+        x = torch.randn(1, 1, size, size)
         y = x.clone()
         y[:, :, -1, :] += 1.0
         unchanged = torch.equal(model(x), model(y))
         warned = [w for w in result.warnings if w.code == "dropped_rows"]
-        assert bool(warned) == unchanged, (kernel, stride, padding)
+        assert bool(warned) == unchanged, (size, kernel, stride, padding)
+        outcomes.add(unchanged)
         if warned:
             assert warned[0].node == "conv1" and "never seen" in warned[0].message
+    assert outcomes == {True, False}
 
 
 def test_divisible_stride_gives_no_warning():
@@ -69,6 +78,10 @@ def test_divisible_stride_gives_no_warning():
     g = chain((1, 28, 28), ("Conv2d", {"kernel_size": 5, "stride": 2}))
     w = infer(g).warnings[0]
     assert "(28 - 5 + 2*0) = 23 is not divisible by stride 2" in w.message
+    assert "the last row and column of the input are never seen" in w.message
+    # ResNet's stem: the unseen row is padding, so nothing of the image is lost
+    stem = chain((3, 224, 224), ("Conv2d", {"kernel_size": 7, "stride": 2, "padding": 3}))
+    assert infer(stem).warnings == []
 
 
 def test_linear_fed_an_image_asks_for_flatten():
