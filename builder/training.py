@@ -164,6 +164,8 @@ class Control:
         self._unpaused.set()
         self._lock = threading.Lock()
         self._new_lr: float | None = None
+        self._snapshot_wanted = threading.Event()
+        self._snapshot: dict | None = None
 
     def stop(self) -> None:
         self._stop.set()
@@ -181,6 +183,23 @@ class Control:
             raise ValueError(f"learning rate must be between 0 and 10, got {lr}")
         with self._lock:
             self._new_lr = lr
+
+    def request_snapshot(self) -> None:
+        """Ask for a copy of the weights; the run makes it between two steps (no torn reads)."""
+        self._snapshot_wanted.set()
+
+    def take_snapshot(self) -> dict | None:
+        """The latest copy of the weights (CPU tensors), once; None if none is new."""
+        with self._lock:
+            snapshot, self._snapshot = self._snapshot, None
+        return snapshot
+
+    def _offer_snapshot(self, model) -> None:
+        if self._snapshot_wanted.is_set():
+            self._snapshot_wanted.clear()
+            copy = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
+            with self._lock:
+                self._snapshot = copy
 
     @property
     def stopped(self) -> bool:
@@ -473,6 +492,7 @@ class Trainer:
                     if self.control.stopped:
                         status, message = "stopped", f"stopped at step {state.step}"
                         break
+                    self.control._offer_snapshot(model)
                     new_lr = self.control._take_lr()
                     if new_lr is not None:
                         state.base_lr = new_lr / schedule_factor(cfg.schedule, state.step, total_steps)
@@ -548,6 +568,7 @@ class Trainer:
         finally:
             if cuda:
                 torch.cuda.empty_cache()
+        self.control._offer_snapshot(model)
         if status != "failed" and self.run_dir:
             from .export import save_weights
 

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMessageBox,
+    QScrollArea,
     QStyle,
     QUndoView,
 )
@@ -31,6 +32,9 @@ from .palette import Palette
 from .problems_panel import ProblemsPanel
 from .summary_table import SummaryTable
 from .template_gallery import TemplateGallery
+from .training_panel import TrainingPanel
+from .training_session import TrainingSession
+from .training_views import TrainingViews
 
 AUTOSAVE_MS = 60_000
 MAX_RECENT = 8
@@ -63,19 +67,30 @@ class MainWindow(QMainWindow):
         self.inspector = Inspector(self.controller)
         self.summary = SummaryTable(self.controller)
         self.problems = ProblemsPanel(self.controller)
+        self.session = TrainingSession(self)
+        self.training_panel = TrainingPanel(self.controller, self.session)
+        self.training_views = TrainingViews(self.session)
         self.history = QUndoView(self.controller.undo_stack)
         self.history.setEmptyLabel("Opened")
         self.docks = {}
         self._dock("Blocks", self.palette, Qt.DockWidgetArea.LeftDockWidgetArea)
         self._dock("Inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea)
+        training_scroll = QScrollArea()
+        training_scroll.setWidgetResizable(True)
+        training_scroll.setWidget(self.training_panel)  # a long form scrolls rather than grow the window
+        self._dock("Training", training_scroll, Qt.DockWidgetArea.RightDockWidgetArea)
         self._dock("History", self.history, Qt.DockWidgetArea.RightDockWidgetArea)
         self._dock("Summary", self.summary, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self._dock("Training plots", self.training_views, Qt.DockWidgetArea.BottomDockWidgetArea)
         self._dock("Problems", self.problems, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.splitDockWidget(self.docks["Summary"], self.docks["Problems"], Qt.Orientation.Horizontal)
+        self.tabifyDockWidget(self.docks["Summary"], self.docks["Training plots"])
+        self.tabifyDockWidget(self.docks["Inspector"], self.docks["Training"])
         self.tabifyDockWidget(self.docks["Inspector"], self.docks["History"])
+        self.docks["Summary"].raise_()
         self.docks["Inspector"].raise_()
         self.resizeDocks(
-            [self.docks["Blocks"], self.docks["Inspector"]], [190, 330], Qt.Orientation.Horizontal
+            [self.docks["Blocks"], self.docks["Inspector"]], [190, 360], Qt.Orientation.Horizontal
         )
         self.resizeDocks([self.docks["Summary"]], [230], Qt.Orientation.Vertical)
         self.resizeDocks(
@@ -92,6 +107,7 @@ class MainWindow(QMainWindow):
         self.problems.node_activated.connect(self.select_node)
         self.summary.clicked.connect(lambda index: self.select_node(self.summary.node_at_row(index.row())))
         self.controller.inferred.connect(self._on_inferred)
+        self.training_panel.run_started.connect(self._on_run_started)
         self.controller.undo_stack.cleanChanged.connect(self._update_title)
         self.controller.graph_reset.connect(self._update_title)
 
@@ -101,7 +117,8 @@ class MainWindow(QMainWindow):
         self.autosave_timer.start()
         self._autosaved_index = -1
 
-        self.resize(1500, 920)
+        screen = QApplication.primaryScreen().availableGeometry()
+        self.resize(min(1500, int(screen.width() * 0.95)), min(920, int(screen.height() * 0.92)))
         self._restore_settings()
         self._on_inferred(self.controller.result)
         self._update_title()
@@ -243,6 +260,7 @@ class MainWindow(QMainWindow):
         node_id = ids[0] if len(ids) == 1 else None
         self.inspector.show_node(node_id)
         self.summary.highlight(node_id)
+        self.training_views.inside.select_conv(node_id)
 
     def _on_palette_block_activated(self, block_type: str) -> None:
         ids = self.scene.selected_node_ids()
@@ -515,10 +533,29 @@ class MainWindow(QMainWindow):
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
         )
 
+    def _on_run_started(self, config) -> None:
+        self.training_views.start_run(config)
+        self.docks["Training plots"].show()
+        self.docks["Training plots"].raise_()
+        self.resizeDocks([self.docks["Training plots"]], [320], Qt.Orientation.Vertical)
+
+    def ask_stop_training(self):
+        return QMessageBox.question(
+            self,
+            "Training is running",
+            "Stop the training run and close?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+        )
+
     def closeEvent(self, event) -> None:
+        if self.session.running and self.ask_stop_training() != QMessageBox.StandardButton.Yes:
+            event.ignore()
+            return
         if not self.maybe_save():
             event.ignore()
             return
+        # stop the worker and wait for it before any Qt object it reports to is destroyed
+        self.session.stop(wait=True)
         settings = self._settings()
         settings.setValue("geometry", self.saveGeometry())
         settings.setValue("windowState", self.saveState())

@@ -301,3 +301,21 @@ def test_trains_even_when_the_caller_disabled_gradients(mini):
     with torch.no_grad():
         final = of(RunFinished, records(Trainer(small_net(), replace(FAST, epochs=1), dataset=mini)))[0]
     assert final.status == "completed"
+
+
+def test_weight_snapshots_are_made_between_steps_on_request(mini):
+    control = Control()
+    trainer = Trainer(
+        small_net(), replace(FAST, epochs=1, report_interval=0.0), control=control, dataset=mini
+    )
+    assert control.take_snapshot() is None
+    snapshots = []
+    for r in trainer.run():
+        if isinstance(r, StepMetrics) and r.step == 2:
+            control.request_snapshot()
+        if isinstance(r, StepMetrics) and r.step == 4:
+            snapshots.append(control.take_snapshot())
+    assert snapshots[0] is not None and set(snapshots[0]) == set(trainer.model.state_dict())
+    assert snapshots[0]["conv1.weight"].device.type == "cpu"
+    assert not torch.equal(snapshots[0]["conv1.weight"], trainer.model.conv1.weight.detach().cpu())
+    assert control.take_snapshot() is None  # taken once

@@ -1,0 +1,277 @@
+"""Training settings and controls: dataset, device, hyperparameters, Train/Pause/Stop."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from builder.data import DATASETS, NUM_CLASSES, SHAPES
+from builder.training import (
+    OPTIMIZERS,
+    SCHEDULES,
+    EpochMetrics,
+    LrChanged,
+    Paused,
+    Resumed,
+    RunFinished,
+    RunStarted,
+    StepMetrics,
+    TrainConfig,
+    available_devices,
+    check_compatibility,
+)
+
+from .controller import GraphController
+from .training_session import TrainingSession
+
+DATASET_TITLES = {
+    "mnist-mini": "MNIST subset (bundled)",
+    "mnist": "MNIST",
+    "fashion-mnist": "Fashion-MNIST",
+    "cifar10": "CIFAR-10",
+    "cifar100": "CIFAR-100",
+}
+FOLDER = "folder"
+
+
+class TrainingPanel(QWidget):
+    run_started = Signal(object)  # TrainConfig
+    records_arrived = Signal(list)
+    run_finished = Signal(object)
+
+    def __init__(self, controller: GraphController, session: TrainingSession, parent=None):
+        super().__init__(parent)
+        self.controller, self.session = controller, session
+        self.folder: str | None = None
+        self.total_steps = 1
+        defaults = TrainConfig()
+
+        self.dataset = QComboBox()
+        for name in DATASETS:
+            self.dataset.addItem(DATASET_TITLES[name], name)
+        self.dataset.addItem("Image folder…", FOLDER)
+        self.device = QComboBox()
+        self.device.addItem("Automatic", "auto")
+        for device, text in available_devices():
+            self.device.addItem(text, device)
+        self.epochs = QSpinBox(minimum=1, maximum=1000, value=defaults.epochs)
+        self.batch = QSpinBox(minimum=1, maximum=65536, value=defaults.batch_size)
+        self.lr = QDoubleSpinBox(
+            decimals=5, minimum=0.00001, maximum=9.9, singleStep=0.0005, value=defaults.lr
+        )
+        self.optimizer = QComboBox()
+        self.optimizer.addItems(OPTIMIZERS)
+        self.optimizer.setCurrentText(defaults.optimizer)
+        self.momentum = QDoubleSpinBox(decimals=2, maximum=0.99, singleStep=0.05, value=defaults.momentum)
+        self.nesterov = QCheckBox("Nesterov")
+        self.weight_decay = QDoubleSpinBox(decimals=5, maximum=1.0, singleStep=0.0001, value=0.0)
+        self.schedule = QComboBox()
+        self.schedule.addItems(SCHEDULES)
+        self.label_smoothing = QDoubleSpinBox(decimals=2, maximum=0.5, singleStep=0.05, value=0.0)
+        self.seed = QSpinBox(maximum=2**31 - 1, value=0)
+
+        settings = QGroupBox("Settings")
+        form = QFormLayout(settings)
+        form.addRow("Dataset", self.dataset)
+        form.addRow("Device", self.device)
+        form.addRow("Epochs", self.epochs)
+        form.addRow("Batch size", self.batch)
+        form.addRow("Learning rate", self.lr)
+        form.addRow("Optimizer", self.optimizer)
+        momentum_row = QHBoxLayout()
+        momentum_row.addWidget(self.momentum)
+        momentum_row.addWidget(self.nesterov)
+        form.addRow("Momentum (SGD)", momentum_row)
+        form.addRow("Weight decay", self.weight_decay)
+        form.addRow("LR schedule", self.schedule)
+        form.addRow("Label smoothing", self.label_smoothing)
+        form.addRow("Seed", self.seed)
+
+        self.reason = QLabel(wordWrap=True)
+        self.reason.setStyleSheet("color: #c62828;")
+        self.train_button = QPushButton("Train")
+        self.train_button.setDefault(True)
+        self.pause_button = QPushButton("Pause")
+        self.stop_button = QPushButton("Stop")
+        buttons = QHBoxLayout()
+        for b in (self.train_button, self.pause_button, self.stop_button):
+            buttons.addWidget(b)
+        self.new_lr = QDoubleSpinBox(
+            decimals=5, minimum=0.00001, maximum=9.9, singleStep=0.0005, value=defaults.lr
+        )
+        self.apply_lr = QPushButton("Set learning rate")
+        lr_row = QHBoxLayout()
+        lr_row.addWidget(self.new_lr)
+        lr_row.addWidget(self.apply_lr)
+        self.progress = QProgressBar()
+        self.progress.setFormat("%p%")
+        self.progress_text = QLabel("Not started")
+        self.progress_text.setWordWrap(True)
+        self.message = QLabel(wordWrap=True)
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.note = QLabel("Edits made during a run apply to the next run.", wordWrap=True)
+        self.note.setStyleSheet("color: #555;")
+        self.note.hide()
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(settings)
+        layout.addWidget(self.reason)
+        layout.addLayout(buttons)
+        layout.addLayout(lr_row)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.progress_text)
+        layout.addWidget(self.message)
+        layout.addWidget(self.note)
+        layout.addStretch(1)
+
+        self.train_button.clicked.connect(self.start)
+        self.pause_button.clicked.connect(self._on_pause_clicked)
+        self.stop_button.clicked.connect(lambda: self.session.stop(wait=False))
+        self.apply_lr.clicked.connect(lambda: self.session.set_lr(self.new_lr.value()))
+        self.dataset.currentIndexChanged.connect(self._on_dataset_changed)
+        self.optimizer.currentTextChanged.connect(self._update_controls)
+        controller.inferred.connect(lambda _r: self._update_controls())
+        session.records_arrived.connect(self._on_records)
+        session.finished.connect(self._on_finished)
+        self._update_controls()
+
+    # -- settings ------------------------------------------------------------------------
+
+    def config(self) -> TrainConfig:
+        dataset = self.folder if self.dataset.currentData() == FOLDER else self.dataset.currentData()
+        return TrainConfig(
+            dataset=dataset or "mnist-mini",
+            epochs=self.epochs.value(),
+            batch_size=self.batch.value(),
+            lr=self.lr.value(),
+            optimizer=self.optimizer.currentText(),
+            momentum=self.momentum.value(),
+            nesterov=self.nesterov.isChecked(),
+            weight_decay=self.weight_decay.value(),
+            schedule=self.schedule.currentText(),
+            label_smoothing=self.label_smoothing.value(),
+            seed=self.seed.value(),
+            device=self.device.currentData(),
+        )
+
+    def problems(self) -> list[str]:
+        """Why Train is disabled, each with its fix; empty when it can run."""
+        result = self.controller.result
+        if not result.valid:
+            return [f"The network has {len(result.errors)} error(s); fix them first (see Problems)."]
+        name = self.dataset.currentData()
+        if name == FOLDER:
+            return [] if self.folder else ["Choose the image folder (one sub-folder per class)."]
+        issues = check_compatibility(
+            self.controller.graph, result, SHAPES[name], NUM_CLASSES[name], DATASET_TITLES[name]
+        )
+        return [str(i) for i in issues]
+
+    def _on_dataset_changed(self) -> None:
+        if self.dataset.currentData() == FOLDER:
+            folder = self.ask_folder()
+            if folder:
+                self.folder = folder
+                self.dataset.setItemText(self.dataset.currentIndex(), f"Folder: {Path(folder).name}")
+        self._update_controls()
+
+    def ask_folder(self) -> str:
+        return QFileDialog.getExistingDirectory(self, "Image folder (one sub-folder per class)")
+
+    def _update_controls(self) -> None:
+        running = self.session.running
+        problems = [] if running else self.problems()
+        self.reason.setText("\n".join(problems))
+        self.reason.setVisible(bool(problems))
+        self.train_button.setEnabled(not running and not problems)
+        self.train_button.setToolTip("\n".join(problems))
+        self.pause_button.setEnabled(running)
+        self.stop_button.setEnabled(running)
+        self.apply_lr.setEnabled(running)
+        self.momentum.setEnabled(self.optimizer.currentText() == "sgd")
+        self.nesterov.setEnabled(self.optimizer.currentText() == "sgd")
+        self.note.setVisible(running)
+
+    # -- running -------------------------------------------------------------------------
+
+    def start(self) -> None:
+        if self.session.running or self.problems():
+            return
+        config = self.config()
+        self.message.setText("")
+        self.progress.setValue(0)
+        self.progress_text.setText("Loading the dataset (downloading it if needed)…")
+        self.pause_button.setText("Pause")
+        self.session.start(self.controller.graph, config)
+        self.run_started.emit(config)
+        self._update_controls()
+
+    def _on_pause_clicked(self) -> None:
+        if self.session.control is None:
+            return
+        if self.session.control.paused:
+            self.session.resume()
+            self.pause_button.setText("Pause")
+        else:
+            self.session.pause()
+            self.pause_button.setText("Resume")
+
+    def _on_records(self, records: list) -> None:
+        for r in records:
+            if isinstance(r, RunStarted):
+                self.total_steps = max(1, r.total_steps)
+                self.epochs_total = self.total_steps // max(1, r.steps_per_epoch)
+                self.progress_text.setText(
+                    f"Training on {r.device_name}: {r.train_size:,} images, "
+                    f"{r.steps_per_epoch} steps per epoch"
+                )
+            elif isinstance(r, StepMetrics):
+                self.progress.setValue(int(100 * r.step / self.total_steps))
+                self.progress_text.setText(
+                    f"epoch {r.epoch + 1}/{self.epochs_total}  ·  step {r.step:,}/{self.total_steps:,}  ·  "
+                    f"loss {r.loss:.4f}  ·  {r.samples_per_sec:,.0f} samples/s"
+                )
+            elif isinstance(r, EpochMetrics):
+                eta = f"ETA {r.eta:,.0f} s" if r.eta > 0 else "last epoch done"
+                self.message.setText(
+                    f"epoch {r.epoch}: test accuracy {r.test_accuracy:.2%}, "
+                    f"train {r.train_accuracy:.2%}  ·  {eta}"
+                )
+            elif isinstance(r, Paused):
+                self.progress_text.setText(self.progress_text.text() + "  ·  paused")
+            elif isinstance(r, Resumed):
+                self.progress_text.setText(self.progress_text.text().replace("  ·  paused", ""))
+            elif isinstance(r, LrChanged):
+                self.message.setText(f"learning rate set to {r.lr:g} at step {r.step:,}")
+        self.records_arrived.emit(records)
+
+    def _on_finished(self, record: RunFinished) -> None:
+        colour = (
+            "#c62828" if record.status == "failed" else "#2e7d32" if record.status == "completed" else "#555"
+        )
+        accuracy = f" Test accuracy {record.test_accuracy:.2%}." if record.test_accuracy is not None else ""
+        self.message.setText(
+            f"<span style='color:{colour}'><b>{record.status.capitalize()}</b>: "
+            f"{record.message}.{accuracy}</span>"
+        )
+        if record.status == "completed":
+            self.progress.setValue(100)
+        self.pause_button.setText("Pause")
+        self._update_controls()
+        self.run_finished.emit(record)
