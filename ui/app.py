@@ -12,13 +12,16 @@ def run_app(argv: list[str]) -> int:
     from builder import GraphFormatError, load_graph
 
     from .main_window import MainWindow
+    from .training_session import pin_gui_thread, warm_up_torch
 
+    pin_gui_thread()  # before any torch work on the GUI thread
     app = QApplication.instance() or QApplication([sys.argv[0], *argv])
     app.setOrganizationName("ConvCanvas")
     app.setApplicationName("ConvCanvas")
     files = [a for a in argv if not a.startswith("-")]
     window = MainWindow()
     window.show()
+    warm_up_torch()
     recovered = window.offer_recovery()
     if files and not recovered:
         path = Path(files[0])

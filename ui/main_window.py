@@ -33,7 +33,7 @@ from .problems_panel import ProblemsPanel
 from .summary_table import SummaryTable
 from .template_gallery import TemplateGallery
 from .training_panel import TrainingPanel
-from .training_session import TrainingSession
+from .training_session import TrainingSession, pin_gui_thread
 from .training_views import TrainingViews
 
 AUTOSAVE_MS = 60_000
@@ -57,6 +57,7 @@ def recovery_path() -> Path:
 class MainWindow(QMainWindow):
     def __init__(self, graph: Graph | None = None, path: str | None = None):
         super().__init__()
+        pin_gui_thread()
         self.setObjectName("MainWindow")
         self.controller = GraphController(graph if graph is not None else load_template("lenet5"), self)
         self.path: Path | None = Path(path) if path else None
