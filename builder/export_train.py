@@ -3,27 +3,16 @@ checkpoints and multi-GPU / multi-node data-parallel training under `torchrun`."
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import inspect
+from dataclasses import asdict
 
 from .export import _file_stem, _valid, class_name_for, module_source
 from .graph import Graph
 from .inference import Inference
+from .training import TrainConfig, schedule_factor
 
-
-@dataclass(frozen=True)
-class TrainSettings:
-    """Defaults written at the top of the exported script (each is also a flag)."""
-
-    dataset: str = "mnist"
-    epochs: int = 10
-    batch_size: int = 128
-    lr: float = 1e-3
-    optimizer: str = "adam"
-    momentum: float = 0.9
-    weight_decay: float = 0.0
-    schedule: str = "cosine"
-    label_smoothing: float = 0.0
-    seed: int = 0
+# Datasets the exported script loads through torchvision; the bundled subset is ConvCanvas's own.
+_SCRIPT_DATASETS = {"mnist-mini": "mnist"}
 
 
 _SCRIPT = '''"""Train {name} ({params:,} parameters), exported from ConvCanvas.
@@ -105,6 +94,9 @@ def datasets(name, data_dir):
 
 
 # ----------------------------------------------------------------------------- training
+# the learning-rate schedule exactly as ConvCanvas trains
+{schedule_code}
+
 def evaluate(model, loader, device):
     model.eval()
     correct = total = 0
@@ -185,14 +177,9 @@ def main():
         optimizer = torch.optim.Adam(params, args.lr, weight_decay=args.weight_decay)
     steps_per_epoch = len(train_loader) if not args.max_steps else min(args.max_steps, len(train_loader))
     total_steps = max(1, args.epochs * steps_per_epoch)
-    if args.schedule == "cosine":
-        schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, total_steps)
-    elif args.schedule == "onecycle":
-        schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, args.lr, total_steps=total_steps)
-    elif args.schedule == "step":
-        schedule = torch.optim.lr_scheduler.StepLR(optimizer, max(1, total_steps // 3), gamma=0.1)
-    else:
-        schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0)
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda step: schedule_factor(args.schedule, step, total_steps)
+    )
 
     start_epoch = 0
     if args.resume:
@@ -244,11 +231,15 @@ if __name__ == "__main__":
 
 
 def export_training_script(
-    graph: Graph, settings: TrainSettings | None = None, result: Inference | None = None
+    graph: Graph, config: TrainConfig | None = None, result: Inference | None = None
 ) -> str:
-    """A standalone training script for `graph` (needs torch and torchvision only)."""
+    """A standalone training script for `graph` (needs torch and torchvision only), with
+    `config`'s settings (the app's Training panel, or the engine's defaults) at the top."""
     result = _valid(graph, result)
-    settings = settings or TrainSettings()
+    settings = asdict(config or TrainConfig())
+    settings["dataset"] = _SCRIPT_DATASETS.get(settings["dataset"], settings["dataset"])
+    if settings["dataset"] not in ("mnist", "fashion-mnist", "cifar10", "cifar100"):
+        settings["dataset"] = "synthetic"  # an image folder: the script's data section is the place to adapt
     cls = class_name_for(graph.name)
     softmax = result.output if graph.nodes[result.output].type == "Softmax" else None
     c, h, w = result.input_shape
@@ -263,5 +254,6 @@ def export_training_script(
         softmax=softmax,
         model=module_source(graph, result, cls).rstrip("\n"),
         cls=cls,
-        **settings.__dict__,
+        schedule_code=inspect.getsource(schedule_factor).strip(),  # format inserts values verbatim
+        **settings,
     )

@@ -20,7 +20,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import nullcontext
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import torch
@@ -735,10 +735,6 @@ def _restore(checkpoint: dict, model, optimizer, generator) -> _State:
     if checkpoint.get("cuda_rng") and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(checkpoint["cuda_rng"])
     return _State(checkpoint["epoch"], checkpoint["step"], checkpoint["base_lr"], list(checkpoint["history"]))
-
-
-def config_with(config: TrainConfig, **changes) -> TrainConfig:
-    return replace(config, **changes)
 
 
 __all__ = [

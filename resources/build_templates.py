@@ -59,6 +59,29 @@ def lenet5() -> None:
     n.save("lenet5")
 
 
+def lenet5_modern() -> None:
+    n = Net(
+        "LeNet-5 (ReLU, max-pool)",
+        "LeNet-5's layer sizes (61,706 parameters) with the modern choices that CS231n-era networks "
+        "made standard: ReLU instead of tanh and max-pooling instead of average subsampling. It "
+        "learns faster than the classic and passes 99% on MNIST in a few epochs.",
+        (1, 28, 28),
+    )
+    n.add("Conv2d", out_channels=6, kernel_size=5, padding=2)
+    n.add("ReLU")
+    n.add("MaxPool2d", kernel_size=2)
+    n.add("Conv2d", out_channels=16, kernel_size=5)
+    n.add("ReLU")
+    n.add("MaxPool2d", kernel_size=2)
+    n.add("Conv2d", out_channels=120, kernel_size=5)
+    n.add("ReLU")
+    n.add("Flatten")
+    n.add("Linear", out_features=84)
+    n.add("ReLU")
+    n.add("Linear", out_features=10)
+    n.save("lenet5_modern")
+
+
 def mnist_cnn() -> None:
     n = Net(
         "MNIST CNN",
@@ -234,6 +257,6 @@ def inception_block() -> None:
 
 
 if __name__ == "__main__":
-    for make in (lenet5, mnist_cnn, cifar_cnn, alexnet, vgg16, resnet18, inception_block):
+    for make in (lenet5, lenet5_modern, mnist_cnn, cifar_cnn, alexnet, vgg16, resnet18, inception_block):
         make()
         print("wrote", make.__name__)

@@ -38,7 +38,6 @@ class GraphController(QObject):
         self.graph = graph if graph is not None else Graph()
         self.undo_stack = QUndoStack(self)
         self.result: Inference = infer(self.graph)
-        self.locked_reason = ""  # non-empty while structural edits are refused (training)
         self._macro_depth = 0
         self.undo_stack.indexChanged.connect(self._reinfer)
 

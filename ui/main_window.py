@@ -443,7 +443,8 @@ class MainWindow(QMainWindow):
             elif fmt == "train-py":
                 from builder.export_train import export_training_script
 
-                atomic_write_text(Path(path), export_training_script(self.controller.graph, result=result))
+                config = self.training_panel.config()  # the settings the user chose for training
+                atomic_write_text(Path(path), export_training_script(self.controller.graph, config, result))
             else:
                 from builder.export import export_onnx
                 from builder.model import build_model

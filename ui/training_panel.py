@@ -60,6 +60,7 @@ class TrainingPanel(QWidget):
         self.controller, self.session = controller, session
         self.folder: str | None = None
         self.total_steps = 1
+        self.epochs_total = 1
         defaults = TrainConfig()
 
         self.dataset = QComboBox()

@@ -295,3 +295,18 @@ def test_cli_export_and_import(tmp_path, capsys):
         == 2
     )
     assert "no model named" in capsys.readouterr().err
+
+
+def test_training_script_carries_the_chosen_settings_and_the_engines_schedule():
+    from builder.training import TrainConfig, schedule_factor
+
+    config = TrainConfig(dataset="mnist-mini", optimizer="sgd", lr=0.05, schedule="onecycle", epochs=3)
+    source = export_training_script(load_template("lenet5"), config)
+    assert 'OPTIMIZER = "sgd"' in source and "LR = 0.05" in source and 'SCHEDULE = "onecycle"' in source
+    assert 'DATASET = "mnist"' in source  # the bundled subset's full dataset, through torchvision
+    start = source.index("def schedule_factor")
+    namespace: dict = {}
+    exec(source[start : source.index("\n\n\n", start)], {"math": __import__("math")}, namespace)
+    for name in ("constant", "step", "cosine", "onecycle"):
+        for step in (0, 10, 29, 30, 55, 80, 100):
+            assert namespace["schedule_factor"](name, step, 100) == schedule_factor(name, step, 100)
