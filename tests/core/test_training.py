@@ -319,3 +319,17 @@ def test_weight_snapshots_are_made_between_steps_on_request(mini):
     assert snapshots[0]["conv1.weight"].device.type == "cpu"
     assert not torch.equal(snapshots[0]["conv1.weight"], trainer.model.conv1.weight.detach().cpu())
     assert control.take_snapshot() is None  # taken once
+
+
+def test_out_of_memory_is_reported_with_a_smaller_batch_to_try(mini, monkeypatch):
+    from builder.model import GraphModule
+
+    def exhausted(self, x, keep=None):
+        raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+
+    monkeypatch.setattr(GraphModule, "forward_all", exhausted)
+    out = records(Trainer(small_net(), replace(FAST, batch_size=256), dataset=mini))
+    final = of(RunFinished, out)[0]
+    assert final.status == "failed"
+    assert "out of GPU memory at batch size 256" in final.message and "try batch size 128" in final.message
+    assert "MiB estimated" in final.message
