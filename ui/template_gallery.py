@@ -38,6 +38,11 @@ def preview(graph: Graph, width: int = 360, height: int = 300) -> QPixmap:
     source = scene.itemsBoundingRect().adjusted(-20, -20, 20, 20)
     scene.render(painter, QRectF(0, 0, width, height), source, Qt.AspectRatioMode.KeepAspectRatio)
     painter.end()
+    # The scene and its controller refer to each other; left to Python's cycle collector they
+    # could be destroyed on whatever thread collects (a training worker). Delete them here.
+    controller = scene.controller
+    scene.deleteLater()
+    controller.deleteLater()
     return QPixmap.fromImage(image)
 
 

@@ -8,6 +8,7 @@ is `control.stop()` then `join()` (the engine checks the flag between steps).
 
 from __future__ import annotations
 
+import gc
 import threading
 import traceback
 from collections import deque
@@ -77,6 +78,9 @@ class TrainingSession(QObject):
         so a slow disk or a download never freezes the window."""
         if self.running:
             raise RuntimeError("a run is already in progress")
+        # Python collects reference cycles on whichever thread happens to allocate; Qt objects
+        # in such garbage must die on this (GUI) thread, not on the worker, so collect now.
+        gc.collect()
         self.control = Control()
         self.trainer = None
         self._buffer.clear()

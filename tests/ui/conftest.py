@@ -1,3 +1,4 @@
+import gc
 import threading
 
 import pytest
@@ -16,6 +17,16 @@ def isolated_settings(qapp, tmp_path, monkeypatch):
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "settings"))
     monkeypatch.setenv("CONVCANVAS_STATE_DIR", str(tmp_path / "state"))
     yield
+
+
+@pytest.fixture(autouse=True)
+def collect_qt_garbage_on_this_thread(qapp):
+    """Windows closed by a test are reference cycles; collect them here, on the GUI thread,
+    before a later test's training thread can trigger a collection that destroys them."""
+    yield
+    qapp.processEvents()
+    gc.collect()
+    qapp.processEvents()
 
 
 @pytest.fixture(autouse=True)

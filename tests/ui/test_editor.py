@@ -275,3 +275,22 @@ def test_layout_and_recent_files_persist(window, qtbot, tmp_path):
     assert str(path.resolve()) in again.recent_files()
     assert again.docks["History"].isHidden()
     assert json.loads(path.read_text())["format"] == "convcanvas-graph"
+
+
+def test_template_gallery_previews_and_opens_a_template(window, qtbot, monkeypatch):
+    from ui.template_gallery import TemplateGallery
+
+    gallery = TemplateGallery(window)
+    qtbot.addWidget(gallery)
+    names = [gallery.list.item(i).text() for i in range(gallery.list.count())]
+    assert names[0] == "Blank canvas" and "ResNet-18" in names and "LeNet-5" in names
+    assert [n.type for n in gallery.chosen_graph().nodes.values()] == ["Input"]
+    gallery.list.setCurrentRow(names.index("ResNet-18"))
+    assert not gallery.picture.pixmap().isNull()
+    assert "11,689,512 parameters" in gallery.text.text()
+    monkeypatch.setattr(
+        TemplateGallery, "exec", lambda self: (self.list.setCurrentRow(names.index("ResNet-18")), 1)[1]
+    )
+    window.new_file()
+    assert window.controller.graph.name == "ResNet-18" and window.path is None
+    assert "ResNet-18 (unsaved)" in window.windowTitle()

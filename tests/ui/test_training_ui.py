@@ -127,3 +127,20 @@ def test_the_gui_gets_batches_not_a_signal_per_step(window, panel, qtbot):
     assert total_steps == 313
     assert len(batches) < total_steps / 3
     assert sum(isinstance(r, StepMetrics) for batch in batches for r in batch) < total_steps / 3
+
+
+def test_training_after_gallery_previews_does_not_crash(window, panel, qtbot):
+    """Regression: preview scenes left in reference cycles were destroyed by the garbage
+    collector on the training thread, which crashed the app (segmentation fault)."""
+    from ui.template_gallery import TemplateGallery
+
+    for _ in range(3):
+        gallery = TemplateGallery(window)
+        for row in range(gallery.list.count()):
+            gallery.list.setCurrentRow(row)
+        gallery.deleteLater()
+        del gallery
+    panel.epochs.setValue(2)
+    with qtbot.waitSignal(window.session.finished, timeout=60_000) as finished:
+        panel.start()
+    assert finished.args[0].status == "completed"
