@@ -222,6 +222,7 @@ def main():
     if main_process:
         torch.save(model.state_dict(), os.path.join(args.out, "weights.pt"))
     if distributed:
+        dist.barrier()  # rank 0 may still be saving; a rank that tears down early is aborted
         dist.destroy_process_group()
 
 
