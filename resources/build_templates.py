@@ -37,49 +37,45 @@ class Net:
         save_graph(self.graph, OUT / f"{file_name}.json")
 
 
+def _lenet(file_name: str, name: str, description: str, activation: str, pool: str) -> None:
+    """LeNet-5's layer sizes; the classic and the modern variant differ in two block types."""
+    n = Net(name, description, (1, 28, 28))
+    n.add("Conv2d", out_channels=6, kernel_size=5, padding=2)
+    n.add(activation)
+    n.add(pool, kernel_size=2)
+    n.add("Conv2d", out_channels=16, kernel_size=5)
+    n.add(activation)
+    n.add(pool, kernel_size=2)
+    n.add("Conv2d", out_channels=120, kernel_size=5)
+    n.add(activation)
+    n.add("Flatten")
+    n.add("Linear", out_features=84)
+    n.add(activation)
+    n.add("Linear", out_features=10)
+    n.save(file_name)
+
+
 def lenet5() -> None:
-    n = Net(
+    _lenet(
+        "lenet5",
         "LeNet-5",
         "LeCun et al. 1998: two conv/subsampling stages and three dense layers with tanh; "
         "61,706 parameters. On 28x28 MNIST the first conv pads by 2 to keep the 32x32 geometry.",
-        (1, 28, 28),
+        "Tanh",
+        "AvgPool2d",
     )
-    n.add("Conv2d", out_channels=6, kernel_size=5, padding=2)
-    n.add("Tanh")
-    n.add("AvgPool2d", kernel_size=2)
-    n.add("Conv2d", out_channels=16, kernel_size=5)
-    n.add("Tanh")
-    n.add("AvgPool2d", kernel_size=2)
-    n.add("Conv2d", out_channels=120, kernel_size=5)
-    n.add("Tanh")
-    n.add("Flatten")
-    n.add("Linear", out_features=84)
-    n.add("Tanh")
-    n.add("Linear", out_features=10)
-    n.save("lenet5")
 
 
 def lenet5_modern() -> None:
-    n = Net(
+    _lenet(
+        "lenet5_modern",
         "LeNet-5 (ReLU, max-pool)",
         "LeNet-5's layer sizes (61,706 parameters) with the modern choices that CS231n-era networks "
         "made standard: ReLU instead of tanh and max-pooling instead of average subsampling. It "
         "learns faster than the classic and passes 99% on MNIST in a few epochs.",
-        (1, 28, 28),
+        "ReLU",
+        "MaxPool2d",
     )
-    n.add("Conv2d", out_channels=6, kernel_size=5, padding=2)
-    n.add("ReLU")
-    n.add("MaxPool2d", kernel_size=2)
-    n.add("Conv2d", out_channels=16, kernel_size=5)
-    n.add("ReLU")
-    n.add("MaxPool2d", kernel_size=2)
-    n.add("Conv2d", out_channels=120, kernel_size=5)
-    n.add("ReLU")
-    n.add("Flatten")
-    n.add("Linear", out_features=84)
-    n.add("ReLU")
-    n.add("Linear", out_features=10)
-    n.save("lenet5_modern")
 
 
 def mnist_cnn() -> None:
