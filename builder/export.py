@@ -15,7 +15,7 @@ import textwrap
 from pathlib import Path
 
 from .catalog import ADD, CATALOG, CONCAT, INPUT
-from .document import atomic_write_bytes, atomic_write_text
+from .document import atomic_write_bytes
 from .errors import InvalidGraphError
 from .graph import Graph
 from .inference import Inference, infer
@@ -226,7 +226,3 @@ def export_onnx(model, path: str | Path, input_shape, opset: int = 18) -> None:
         data = Path(f"{tmp}/model.onnx").read_bytes()
     onnx.checker.check_model(onnx.load_from_string(data), full_check=True)
     atomic_write_bytes(Path(path), data)
-
-
-def write_python(graph: Graph, path: str | Path) -> None:
-    atomic_write_text(Path(path), export_python(graph))
