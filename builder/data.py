@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -92,15 +93,18 @@ def load_dataset(
     data_dir: str | os.PathLike | None = None,
     download: bool = True,
     input_shape: tuple[int, int, int] | None = None,
+    progress: Callable[[int, int | None], None] | None = None,
 ) -> Dataset:
     """Load a dataset by name (see `DATASETS`) or from an image folder path.
 
     `input_shape` is used to resize image folders; standard datasets keep their shape.
+    `progress(bytes_done, bytes_total)` is called while files are downloaded.
     """
     if name == "mnist-mini":
         return _mnist_mini()
     if name in _TORCHVISION:
-        return _torchvision_dataset(name, Path(data_dir) if data_dir else default_data_dir(), download)
+        root = Path(data_dir) if data_dir else default_data_dir()
+        return _torchvision_dataset(name, root, download, progress)
     path = Path(name)
     if path.is_dir():
         return load_image_folder(path, input_shape or (3, 32, 32))
@@ -126,7 +130,7 @@ def _mnist_mini() -> Dataset:
     )
 
 
-def _torchvision_dataset(name: str, root: Path, download: bool) -> Dataset:
+def _torchvision_dataset(name: str, root: Path, download: bool, progress=None) -> Dataset:
     cls_name, mean, std, augment = _TORCHVISION[name]
     cache = root / f"{name}.convcanvas.pt"
     if cache.exists():
@@ -140,8 +144,9 @@ def _torchvision_dataset(name: str, root: Path, download: bool) -> Dataset:
     cls = getattr(torchvision.datasets, cls_name)
     try:
         root.mkdir(parents=True, exist_ok=True)
-        train = cls(str(root), train=True, download=download)
-        test = cls(str(root), train=False, download=download)
+        with _download_progress(progress):
+            train = cls(str(root), train=True, download=download)
+            test = cls(str(root), train=False, download=download)
     except (RuntimeError, OSError) as e:
         where = root / cls_name if cls_name.endswith("MNIST") else root
         reason = "downloading is off" if not download else f"the download failed ({_short(e)})"
@@ -159,6 +164,41 @@ def _torchvision_dataset(name: str, root: Path, download: bool) -> Dataset:
     arrays["classes"] = list(getattr(train, "classes", []))
     _atomic_torch_save(arrays, cache)
     return _dataset_from(name, arrays, mean, std, augment)
+
+
+@contextlib.contextmanager
+def _download_progress(report: Callable[[int, int | None], None] | None):
+    """Route torchvision's download progress to `report(done, total)`.
+
+    torchvision reports progress only to a tqdm bar on stderr; while this block runs its
+    download helper gets a stand-in with the same small interface.
+    """
+    if report is None:
+        yield
+        return
+    import torchvision.datasets.utils as tv_utils
+
+    class _Progress:
+        def __init__(self, total=None, **_options):
+            self.total, self.done = total, 0
+
+        def __enter__(self):
+            report(0, self.total)
+            return self
+
+        def __exit__(self, *_exc):
+            return False
+
+        def update(self, n: int) -> None:
+            self.done += n
+            report(self.done, self.total)
+
+    original = tv_utils.tqdm
+    tv_utils.tqdm = _Progress
+    try:
+        yield
+    finally:
+        tv_utils.tqdm = original
 
 
 def _dataset_from(name, arrays, mean, std, augment) -> Dataset:

@@ -18,7 +18,7 @@ import math
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -87,6 +87,13 @@ class RunStarted:
     total_steps: int
     start_epoch: int
     classes: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DownloadProgress:
+    dataset: str
+    done: int  # bytes of the current file
+    total: int | None  # None when the server does not say
 
 
 @dataclass(frozen=True, slots=True)
@@ -377,6 +384,7 @@ class Trainer:
         dataset: Dataset | None = None,
         run_dir: str | os.PathLike | None = None,
         resume: str | os.PathLike | None = None,
+        on_download: Callable[[DownloadProgress], None] | None = None,
     ):
         problems = config.problems()
         if problems:
@@ -393,8 +401,14 @@ class Trainer:
         self.result = infer(self.graph)
         if not self.result.valid:
             raise InvalidGraphError(self.result.errors)
+        report = None
+        if on_download is not None:
+
+            def report(done: int, total: int | None) -> None:
+                on_download(DownloadProgress(config.dataset, done, total))
+
         self.dataset = dataset or load_dataset(
-            config.dataset, config.data_dir, input_shape=self.result.input_shape
+            config.dataset, config.data_dir, input_shape=self.result.input_shape, progress=report
         )
         issues = check_compatibility(
             self.graph, self.result, self.dataset.shape, self.dataset.num_classes, self.dataset.name
@@ -741,6 +755,7 @@ __all__ = [
     "Checkpointed",
     "Control",
     "DatasetError",
+    "DownloadProgress",
     "EpochMetrics",
     "LrChanged",
     "Paused",

@@ -25,6 +25,7 @@ from builder.data import DATASETS, NUM_CLASSES, SHAPES
 from builder.training import (
     OPTIMIZERS,
     SCHEDULES,
+    DownloadProgress,
     EpochMetrics,
     LrChanged,
     Paused,
@@ -242,6 +243,13 @@ class TrainingPanel(QWidget):
                     f"Training on {r.device_name}: {r.train_size:,} images, "
                     f"{r.steps_per_epoch} steps per epoch"
                 )
+            elif isinstance(r, DownloadProgress):
+                megabytes = f"{r.done / 1e6:,.1f}" + (f" of {r.total / 1e6:,.1f}" if r.total else "")
+                self.progress_text.setText(
+                    f"Downloading {DATASET_TITLES.get(r.dataset, r.dataset)}: {megabytes} MB"
+                )
+                if r.total:
+                    self.progress.setValue(int(100 * r.done / r.total))
             elif isinstance(r, StepMetrics):
                 self.progress.setValue(int(100 * r.step / self.total_steps))
                 self.progress_text.setText(

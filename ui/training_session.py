@@ -91,7 +91,9 @@ class TrainingSession(QObject):
 
     def _work(self, graph, config, dataset) -> None:
         try:
-            self.trainer = Trainer(graph, config, control=self.control, dataset=dataset)
+            self.trainer = Trainer(
+                graph, config, control=self.control, dataset=dataset, on_download=self._buffer.append
+            )
             for record in self.trainer.run():
                 self._buffer.append(record)
         except ConvCanvasError as e:  # bad data, a mismatch: the message says what to do

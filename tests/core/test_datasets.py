@@ -93,3 +93,26 @@ def test_failed_download_is_explained(tmp_path, monkeypatch):
     with pytest.raises(DatasetError) as e:
         load_dataset("mnist", tmp_path, download=True)
     assert "the download failed" in str(e.value) and "connect to the internet" in str(e.value)
+
+
+def test_download_progress_is_reported_in_bytes(tmp_path, monkeypatch):
+    import io
+
+    import torchvision.datasets.utils as utils
+
+    payload = b"x" * 100_000
+    original_bar = utils.tqdm
+
+    class FakeResponse(io.BytesIO):
+        length = len(payload)
+        url = None  # no redirect
+
+    monkeypatch.setattr(utils.urllib.request, "urlopen", lambda *_a, **_k: FakeResponse(payload))
+    reports = []
+    with pytest.raises(DatasetError, match="the download failed"):  # the bytes fail the md5 check
+        load_dataset(
+            "mnist", tmp_path, download=True, progress=lambda done, total: reports.append((done, total))
+        )
+    assert reports[0] == (0, 100_000) and (100_000, 100_000) in reports
+    assert all(0 <= done <= total for done, total in reports)  # each file (and mirror) restarts at 0
+    assert utils.tqdm is original_bar  # torchvision's own progress bar is back

@@ -144,3 +144,11 @@ def test_training_after_gallery_previews_does_not_crash(window, panel, qtbot):
     with qtbot.waitSignal(window.session.finished, timeout=60_000) as finished:
         panel.start()
     assert finished.args[0].status == "completed"
+
+
+def test_download_progress_shows_in_the_panel(window, panel):
+    from builder.training import DownloadProgress
+
+    panel._on_records([DownloadProgress("mnist", 3_200_000, 9_912_422)])
+    assert "Downloading MNIST: 3.2 of 9.9 MB" in panel.progress_text.text()
+    assert panel.progress.value() == 32
