@@ -72,6 +72,8 @@ class LayerSpec:
         whose output sees the whole input.
     torch(params, input_shapes) -> TorchCall, or None for Input, Add and Concat.
     explain(params, input_shapes, output_shape) -> lines of arithmetic with the numbers.
+    analyze(params, input_shapes) -> (shape, learnable, buffers, macs, window) in one call; by
+        default composed from the four above, fused where a block's arithmetic is shared.
     """
 
     type: str
@@ -85,10 +87,22 @@ class LayerSpec:
     window: Callable[[Params], Any] = _none
     torch: Callable[[Params, list[Shape]], TorchCall | None] = _none
     explain: Callable[[Params, list[Shape], Shape], list[str]] = lambda *_a: []
+    analyze: Callable | None = None  # fused infer+count+macs+window; composed when not given
     forward: str = MODULE
     min_inputs: int = 1
     max_inputs: int | None = 1
     input_rank: int | None = None  # 3 for image blocks, 1 for vector blocks, None for any
+
+    def __post_init__(self) -> None:
+        if self.analyze is None:
+            infer, count, macs, window = self.infer, self.count, self.macs, self.window
+
+            def analyze(p: Params, shapes: list[Shape]):
+                shape = infer(p, shapes)
+                learnable, buffers = count(p, shapes)
+                return shape, learnable, buffers, macs(p, shapes, shape), window(p)
+
+            object.__setattr__(self, "analyze", analyze)
 
     def param(self, name: str) -> Param:
         for p in self.params:
@@ -256,7 +270,9 @@ def _conv_geometry(p: Params):
     return k, s, d, _padding_for(p, k[0], k[1], d[0], d[1])
 
 
-def _conv_infer(p: Params, shapes: list[Shape]) -> Shape:
+def _conv_analyze(p: Params, shapes: list[Shape]):
+    """Shape, learnable and buffer counts, MACs and window in one pass: inference runs this
+    on every edit, so the parameters are normalised once rather than in each accessor."""
     c, h, w = _expect_image("Conv2d", shapes[0])
     groups, out_c = p["groups"], p["out_channels"]
     if c % groups:
@@ -282,21 +298,26 @@ def _conv_infer(p: Params, shapes: list[Shape]) -> Shape:
                 code="same_stride",
                 param="padding",
             )
-        return (out_c, h, w)
-    oh, ow = _slide(h, w, k, s, pad, d)
-    return (out_c, oh, ow)
+        oh, ow = h, w
+    else:
+        oh, ow = _slide(h, w, k, s, pad, d)
+    per_output = k[0] * k[1] * (c // groups)
+    learnable = per_output * out_c + (out_c if p["bias"] else 0)
+    window = ((d[0] * (k[0] - 1) + 1, d[1] * (k[1] - 1) + 1), s, pad)
+    return (out_c, oh, ow), learnable, 0, out_c * oh * ow * per_output, window
+
+
+def _conv_infer(p: Params, shapes: list[Shape]) -> Shape:
+    return _conv_analyze(p, shapes)[0]
 
 
 def _conv_count(p: Params, shapes: list[Shape]) -> tuple[int, int]:
-    kh, kw = pair(p["kernel_size"])
-    c = shapes[0][0]
-    out_c = p["out_channels"]
-    return kh * kw * (c // p["groups"]) * out_c + (out_c if p["bias"] else 0), 0
+    _, learnable, buffers, _, _ = _conv_analyze(p, shapes)
+    return learnable, buffers
 
 
 def _conv_macs(p: Params, shapes: list[Shape], out: Shape) -> int:
-    kh, kw = pair(p["kernel_size"])
-    return out[0] * out[1] * out[2] * kh * kw * (shapes[0][0] // p["groups"])
+    return _conv_analyze(p, shapes)[3]
 
 
 def _conv_window(p: Params):
@@ -676,6 +697,7 @@ _SPECS = (
         count=_conv_count,
         macs=_conv_macs,
         window=_conv_window,
+        analyze=_conv_analyze,
         torch=_conv_torch,
         explain=_conv_explain,
         input_rank=3,

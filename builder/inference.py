@@ -104,45 +104,50 @@ def infer(graph: Graph) -> Inference:
     for nid in order:
         node = nodes[nid]
         spec = CATALOG[node.type]
-        info = NodeInfo(nid, node.type)
-        infos[nid] = info
         sources = preds[nid]
         if len(sources) == 1 and spec.max_inputs == 1:  # the common case: no structural issue
             upstream = infos[sources[0]]
             if upstream.status != OK:
+                infos[nid] = NodeInfo(nid, node.type)
                 continue
-            upstream = [upstream]
+            upstream = (upstream,)
         else:
             issue = _structure_issue(nid, spec, sources, input_seen)
             if spec.forward == "input" and input_seen is None:
                 input_seen = nid
             if issue is not None:
-                info.status = ERROR
-                info.error = issue
+                infos[nid] = NodeInfo(nid, node.type, ERROR, error=issue)
                 errors.append(issue)
                 continue
-            upstream = [infos[s] for s in sources]
+            upstream = tuple(infos[s] for s in sources)
             if any(u.status != OK for u in upstream):
+                infos[nid] = NodeInfo(nid, node.type)
                 continue
         shapes = [u.shape for u in upstream]
         params = node.params
         try:
-            shape = spec.infer(params, shapes)
+            shape, learnable, buffers, macs, window = spec.analyze(params, shapes)
         except ShapeError as e:
-            info.status = ERROR
-            info.error = Issue(nid, e.message, e.fix, e.code, e.param)
-            errors.append(info.error)
+            issue = Issue(nid, e.message, e.fix, e.code, e.param)
+            infos[nid] = NodeInfo(nid, node.type, ERROR, error=issue)
+            errors.append(issue)
             continue
-        info.status = OK
-        info.shape = shape
-        info.input_shapes = shapes
-        learnable, info.buffers = spec.count(params, shapes)
-        info.params = learnable
-        info.trainable = 0 if node.frozen else learnable
-        info.activations = prod(shape)
-        info.macs = spec.macs(params, shapes, shape)
-        window = spec.window(params)
-        _receptive_field(info, window, upstream)
+        rf, jump = _receptive_field(window, upstream)
+        info = NodeInfo(
+            nid,
+            node.type,
+            OK,
+            shape,
+            shapes,
+            learnable,
+            0 if node.frozen else learnable,
+            buffers,
+            prod(shape),
+            macs,
+            rf,
+            jump,
+        )
+        infos[nid] = info
         if (
             window is not None
             and window != GLOBAL
@@ -255,10 +260,10 @@ def _structure_issue(nid: str, spec, sources: list[str], input_seen: str | None)
     return None
 
 
-def _receptive_field(info: NodeInfo, window, upstream: list[NodeInfo]) -> None:
+def _receptive_field(window, upstream) -> tuple[tuple[int, int] | None, tuple[int, int]]:
+    """(receptive field, cumulative stride) of a node; None for the field means the whole input."""
     if not upstream:  # the Input
-        info.receptive_field, info.jump = (1, 1), (1, 1)
-        return
+        return (1, 1), (1, 1)
     if len(upstream) == 1:
         rf, jump = upstream[0].receptive_field, upstream[0].jump
     else:
@@ -266,15 +271,13 @@ def _receptive_field(info: NodeInfo, window, upstream: list[NodeInfo]) -> None:
         rf = None if None in fields else (max(f[0] for f in fields), max(f[1] for f in fields))
         jump = (max(u.jump[0] for u in upstream), max(u.jump[1] for u in upstream))
     if window is None:
-        info.receptive_field, info.jump = rf, jump
-    elif window == GLOBAL:
-        info.receptive_field, info.jump = None, jump
-    else:
-        (kh, kw), (sh, sw), _ = window
-        info.receptive_field = (
-            None if rf is None else (rf[0] + (kh - 1) * jump[0], rf[1] + (kw - 1) * jump[1])
-        )
-        info.jump = (jump[0] * sh, jump[1] * sw)
+        return rf, jump
+    if window == GLOBAL:
+        return None, jump
+    (kh, kw), (sh, sw), _ = window
+    if rf is not None:
+        rf = (rf[0] + (kh - 1) * jump[0], rf[1] + (kw - 1) * jump[1])
+    return rf, (jump[0] * sh, jump[1] * sw)
 
 
 def _stride_remainders(window, shape: Shape) -> list[tuple[str, int, int, int, int, int]]:
