@@ -127,6 +127,15 @@ class EpochMetrics:
 
 
 @dataclass(frozen=True, slots=True)
+class LayerHealth:
+    """Gradient norm of each block's parameters after a training step (about once a second):
+    near zero means the block has stopped learning; huge means it is about to blow up."""
+
+    step: int
+    grad_norms: tuple[tuple[str, float], ...]  # (node id, L2 norm of its parameters' gradients)
+
+
+@dataclass(frozen=True, slots=True)
 class Paused:
     step: int
 
@@ -482,6 +491,7 @@ class Trainer:
             return x.contiguous(memory_format=memory_format)
 
         started = time.perf_counter()
+        last_health = 0.0
         epoch_times: list[float] = []
         status, message = "completed", f"trained {cfg.epochs} epochs"
         try:
@@ -542,6 +552,9 @@ class Trainer:
                             )
                         )
                         reported, last_report = i + 1, now
+                        if now - last_health >= HEALTH_INTERVAL:
+                            last_health = now
+                            yield LayerHealth(state.step, _grad_norms(model))
                 if status == "stopped":
                     break
 
@@ -645,6 +658,23 @@ class Trainer:
         atomic_write_bytes(path, data)
         atomic_write_bytes(self.run_dir / "checkpoints" / "last.pt", data)
         return path
+
+
+HEALTH_INTERVAL = 1.0  # seconds between LayerHealth records
+
+
+def _grad_norms(model: nn.Module) -> tuple[tuple[str, float], ...]:
+    """Per-block gradient norms with a single device sync."""
+    blocks, squares = [], []
+    for name, module in model.named_children():
+        grads = [p.grad for p in module.parameters() if p.grad is not None]
+        if grads:
+            blocks.append(name)
+            squares.append(torch.stack([g.detach().float().pow(2).sum() for g in grads]).sum())
+    if not squares:
+        return ()
+    values = torch.stack(squares).sqrt().tolist()
+    return tuple(zip(blocks, values, strict=True))
 
 
 class _NonFinite(Exception):
@@ -757,6 +787,7 @@ __all__ = [
     "DatasetError",
     "DownloadProgress",
     "EpochMetrics",
+    "LayerHealth",
     "LrChanged",
     "Paused",
     "Resumed",

@@ -77,6 +77,7 @@ class NodeItem(QGraphicsItem):
         self.output_port = PortItem(self, True)
         self.status, self.shape_line, self.issue_text, self.severity = OK, "", "", ""
         self.dimmed = False
+        self.grad_norm: float | None = None  # training health, while a run reports it
         self.refresh(None)
 
     @property
@@ -105,6 +106,8 @@ class NodeItem(QGraphicsItem):
         self.severity = issues[0].severity if issues else ""
         self.issue_text = "\n\n".join(str(i) for i in issues)
         tip = f"{node.id} ({node.type}): {CATALOG[node.type].description}"
+        if self.grad_norm is not None:
+            tip += f"\n\ngradient norm {self.grad_norm:.2e} (the strip: blue small, red large)"
         self.setToolTip(f"{self.issue_text}\n\n{tip}" if self.issue_text else tip)
         self.update()
 
@@ -153,6 +156,10 @@ class NodeItem(QGraphicsItem):
         )
         painter.setPen(status_colour)
         text(QRectF(14, 42, w - 22, 20), self.shape_line, "body")
+        if self.grad_norm is not None:
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(style.health_colour(self.grad_norm))
+            painter.drawRoundedRect(QRectF(8, h - 5, w - 14, 4), 2, 2)
         if self.severity:
             badge = style.ERROR if self.severity == "error" else style.WARNING
             painter.setPen(Qt.PenStyle.NoPen)
@@ -323,6 +330,14 @@ class GraphScene(QGraphicsScene):
                 edge.update()
 
     # -- gestures ----------------------------------------------------------------------
+
+    def set_health(self, grad_norms: dict[str, float] | None) -> None:
+        """Colour blocks by their gradient norm; None clears the colouring."""
+        for node_id, item in self.nodes.items():
+            value = None if grad_norms is None else grad_norms.get(node_id)
+            if value != item.grad_norm:
+                item.grad_norm = value
+                item.refresh(self.controller.result)
 
     def selected_node_ids(self) -> list[str]:
         return [i.node_id for i in self.selectedItems() if isinstance(i, NodeItem)]

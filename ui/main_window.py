@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from builder import INPUT_PRESETS, Graph, GraphFormatError, load_graph, load_template, save_graph
 from builder.document import atomic_write_text, dumps_graph, loads_graph
+from builder.training import LayerHealth
 
 from .controller import GraphController
 from .graph_scene import GraphScene
@@ -109,6 +110,8 @@ class MainWindow(QMainWindow):
         self.summary.clicked.connect(lambda index: self.select_node(self.summary.node_at_row(index.row())))
         self.controller.inferred.connect(self._on_inferred)
         self.training_panel.run_started.connect(self._on_run_started)
+        self.session.records_arrived.connect(self._on_training_records)
+        self._last_health: dict[str, float] | None = None
         self.controller.undo_stack.cleanChanged.connect(self._update_title)
         self.controller.graph_reset.connect(self._update_title)
 
@@ -197,6 +200,16 @@ class MainWindow(QMainWindow):
         self._action(
             "Arrange &Left to Right", lambda: self._arrange("LR"), QKeySequence("Ctrl+Shift+L"), view
         )
+        view.addSeparator()
+        self.health_action = self._action(
+            "Colour Blocks by Gradient Norm",
+            self._on_health_toggled,
+            None,
+            view,
+            "While training, a strip on each block shows how strongly it is learning",
+        )
+        self.health_action.setCheckable(True)
+        self.health_action.setChecked(True)
         view.addSeparator()
         for dock in self.docks.values():
             view.addAction(dock.toggleViewAction())
@@ -535,7 +548,19 @@ class MainWindow(QMainWindow):
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
         )
 
+    def _on_training_records(self, records: list) -> None:
+        health = next((r for r in reversed(records) if isinstance(r, LayerHealth)), None)
+        if health is not None:
+            self._last_health = dict(health.grad_norms)
+            if self.health_action.isChecked():
+                self.scene.set_health(self._last_health)
+
+    def _on_health_toggled(self, on: bool) -> None:
+        self.scene.set_health(self._last_health if on else None)
+
     def _on_run_started(self, config) -> None:
+        self._last_health = None
+        self.scene.set_health(None)
         self.training_views.start_run(config)
         self.docks["Training plots"].show()
         self.docks["Training plots"].raise_()

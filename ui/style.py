@@ -1,5 +1,8 @@
 """Colours and sizes shared by the canvas widgets."""
 
+import math
+from itertools import pairwise
+
 from PySide6.QtGui import QColor
 
 CATEGORY_COLORS = {
@@ -28,6 +31,29 @@ GRID = QColor("#dfe2e6")
 NODE_WIDTH = 216.0
 NODE_HEIGHT = 66.0
 PORT_RADIUS = 6.0
+
+
+_HEALTH_STOPS = (
+    (0.0, QColor("#3949ab")),
+    (0.5, QColor("#43a047")),
+    (0.8, QColor("#fdd835")),
+    (1.0, QColor("#e53935")),
+)
+
+
+def health_colour(grad_norm: float) -> QColor:
+    """Blue for a vanishing gradient (1e-6) through green to red for an exploding one (10)."""
+    t = (math.log10(max(grad_norm, 1e-12)) + 6) / 7
+    t = min(1.0, max(0.0, t))
+    for (t0, c0), (t1, c1) in pairwise(_HEALTH_STOPS):
+        if t <= t1:
+            f = (t - t0) / (t1 - t0)
+            return QColor.fromRgbF(
+                c0.redF() + f * (c1.redF() - c0.redF()),
+                c0.greenF() + f * (c1.greenF() - c0.greenF()),
+                c0.blueF() + f * (c1.blueF() - c0.blueF()),
+            )
+    return _HEALTH_STOPS[-1][1]
 
 
 def shape_text(shape) -> str:

@@ -333,3 +333,18 @@ def test_out_of_memory_is_reported_with_a_smaller_batch_to_try(mini, monkeypatch
     assert final.status == "failed"
     assert "out of GPU memory at batch size 256" in final.message and "try batch size 128" in final.message
     assert "MiB estimated" in final.message
+
+
+def test_layer_health_reports_gradient_norms_of_trained_blocks(mini, monkeypatch):
+    import builder.training as training
+    from builder.training import LayerHealth
+
+    monkeypatch.setattr(training, "HEALTH_INTERVAL", 0.0)
+    graph = small_net()
+    graph.nodes["conv1"].frozen = True
+    out = records(Trainer(graph, replace(FAST, epochs=1, report_interval=0.0), dataset=mini))
+    health = of(LayerHealth, out)
+    assert health and health[0].step >= 1
+    norms = dict(health[-1].grad_norms)
+    assert set(norms) == {"fc1"}  # the frozen conv1 gets no gradient; the rest have no weights
+    assert norms["fc1"] > 0

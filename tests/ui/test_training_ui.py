@@ -152,3 +152,20 @@ def test_download_progress_shows_in_the_panel(window, panel):
     panel._on_records([DownloadProgress("mnist", 3_200_000, 9_912_422)])
     assert "Downloading MNIST: 3.2 of 9.9 MB" in panel.progress_text.text()
     assert panel.progress.value() == 32
+
+
+def test_blocks_are_coloured_by_gradient_norm_while_training(window, panel, qtbot, monkeypatch):
+    import builder.training as training
+
+    monkeypatch.setattr(training, "HEALTH_INTERVAL", 0.0)
+    panel.epochs.setValue(1)
+    with qtbot.waitSignal(window.session.finished, timeout=60_000):
+        panel.start()
+    qtbot.waitUntil(lambda: window.scene.nodes["conv1"].grad_norm is not None, timeout=5_000)
+    assert window.scene.nodes["conv1"].grad_norm > 0
+    assert window.scene.nodes["tanh1"].grad_norm is None  # no weights, no strip
+    assert "gradient norm" in window.scene.nodes["fc2"].toolTip()
+    window.health_action.trigger()  # off
+    assert window.scene.nodes["conv1"].grad_norm is None
+    window.health_action.trigger()  # back on, with the last values
+    assert window.scene.nodes["conv1"].grad_norm > 0
