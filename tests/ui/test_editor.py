@@ -294,3 +294,20 @@ def test_template_gallery_previews_and_opens_a_template(window, qtbot, monkeypat
     window.new_file()
     assert window.controller.graph.name == "ResNet-18" and window.path is None
     assert "ResNet-18 (unsaved)" in window.windowTitle()
+
+
+def test_export_from_the_menu_writes_code_script_and_onnx(window, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+
+    for fmt, name in [("py", "net.py"), ("train-py", "net_train.py"), ("onnx", "net.onnx")]:
+        target = tmp_path / name
+        monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *_a, t=target, **_k: (str(t), ""))
+        window.export(fmt)
+        assert target.exists() and target.stat().st_size > 0, fmt
+    assert "class LeNet5(nn.Module)" in (tmp_path / "net.py").read_text()
+    assert 'OPTIMIZER = "adam"' in (tmp_path / "net_train.py").read_text()  # the panel's settings
+    shown = []
+    monkeypatch.setattr(window, "show_error", lambda title, text: shown.append(text))
+    window.controller.remove(["flatten1"])
+    window.export("py")
+    assert "Fix the network's errors first" in shown[0]
