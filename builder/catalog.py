@@ -303,7 +303,7 @@ def _conv_analyze(p: Params, shapes: list[Shape]):
         oh, ow = _slide(h, w, k, s, pad, d)
     per_output = k[0] * k[1] * (c // groups)
     learnable = per_output * out_c + (out_c if p["bias"] else 0)
-    window = ((d[0] * (k[0] - 1) + 1, d[1] * (k[1] - 1) + 1), s, pad)
+    window = _conv_window_of(k, s, d, pad)
     return (out_c, oh, ow), learnable, 0, out_c * oh * ow * per_output, window
 
 
@@ -320,9 +320,13 @@ def _conv_macs(p: Params, shapes: list[Shape], out: Shape) -> int:
     return _conv_analyze(p, shapes)[3]
 
 
-def _conv_window(p: Params):
-    k, s, d, pad = _conv_geometry(p)
+def _conv_window_of(k, s, d, pad):
+    """(effective kernel, stride, padding): a dilated kernel spans d*(k-1) + 1 pixels."""
     return (d[0] * (k[0] - 1) + 1, d[1] * (k[1] - 1) + 1), s, pad
+
+
+def _conv_window(p: Params):
+    return _conv_window_of(*_conv_geometry(p))
 
 
 def _conv_torch(p: Params, shapes: list[Shape]) -> TorchCall:

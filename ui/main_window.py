@@ -433,9 +433,9 @@ class MainWindow(QMainWindow):
         return True
 
     def export(self, fmt: str) -> None:
-        from builder import InvalidGraphError, infer
+        from builder import InvalidGraphError
 
-        result = infer(self.controller.graph)
+        result = self.controller.result  # re-inferred after every edit
         if not result.valid:
             self.show_error(
                 "Cannot export",

@@ -340,11 +340,7 @@ class InsideView(QWidget):
         """A run has started: build a viewing copy of its network (weights come by snapshot)."""
         self.graph, self.dataset = graph, dataset
         self.model = GraphModule(graph).eval()
-        convs = [
-            n
-            for n in graph.nodes
-            if graph.nodes[n].type == "Conv2d" and n in dict(self.model.named_children())
-        ]
+        convs = self._convs()
         self.conv_id = self.conv_id if self.conv_id in convs else (convs[0] if convs else None)
         self.test_index.setMaximum(max(0, len(dataset.test_images) - 1))
         drawable = tuple(self.model.input_shape) == (1, 28, 28)
@@ -360,13 +356,14 @@ class InsideView(QWidget):
         self.refresh()
 
     def select_conv(self, node_id: str | None) -> None:
-        if (
-            self.model is not None
-            and node_id in dict(self.model.named_children())
-            and (self.graph.nodes[node_id].type == "Conv2d")
-        ):
+        if self.model is not None and node_id in self._convs():
             self.conv_id = node_id
             self.refresh()
+
+    def _convs(self) -> list[str]:
+        """Conv blocks of the viewing model, in network order (blocks on a dangling branch
+        are not built, so they have no filters or maps to show)."""
+        return [n for n, m in self.model.named_children() if isinstance(m, torch.nn.Conv2d)]
 
     def show_test_image(self) -> None:
         if self.dataset is None:
@@ -388,10 +385,10 @@ class InsideView(QWidget):
     def refresh(self) -> None:
         if self.model is None:
             return
-        first_id, first = next(
-            ((n, m) for n, m in self.model.named_children() if isinstance(m, torch.nn.Conv2d)), (None, None)
-        )
-        if first is not None:
+        convs = self._convs()
+        first_id = convs[0] if convs else None
+        if first_id is not None:
+            first = getattr(self.model, first_id)
             self.filters.setTitle(f"Filters of {first_id}")
             w = first.weight.detach().float()
             tiles = w.permute(0, 2, 3, 1).numpy() if w.shape[1] == 3 else w[:, 0].numpy()
