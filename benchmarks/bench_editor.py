@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from bench_inference import branched
 from PySide6.QtWidgets import QApplication
 
-from builder.layout import apply_layout
+from builder import apply_layout
 
 
 def main() -> None:

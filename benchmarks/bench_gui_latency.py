@@ -25,9 +25,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from PySide6.QtCore import QElapsedTimer, QEventLoop, QTimer
 from PySide6.QtWidgets import QApplication
 
-from builder import load_template
-from builder.data import load_dataset
-from builder.training import EpochMetrics, TrainConfig
+from builder import EpochMetrics, TrainConfig, load_dataset, load_template
 
 
 def gui_run(app, window, dataset, config, seconds: float) -> tuple[list[float], float]:
@@ -74,8 +72,8 @@ def gui_run(app, window, dataset, config, seconds: float) -> tuple[list[float], 
 HEADLESS = """
 import statistics, sys
 from builder import load_template
-from builder.data import load_dataset
-from builder.training import EpochMetrics, TrainConfig, Trainer
+from builder import load_dataset
+from builder import EpochMetrics, TrainConfig, Trainer
 dataset = load_dataset(sys.argv[1], sys.argv[2] or None)
 config = TrainConfig(dataset=sys.argv[1], epochs=int(sys.argv[3]), batch_size=64, lr=1e-3, device="cpu")
 rates = [r.samples_per_sec for r in Trainer(load_template("lenet5"), config, dataset=dataset).run()

@@ -16,8 +16,7 @@ import time
 
 import torch
 
-from builder import Graph, infer
-from builder.model import build_model
+from builder import Graph, build_model, infer
 
 
 def long_chain(n: int) -> Graph:

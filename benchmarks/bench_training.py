@@ -29,10 +29,15 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from builder import load_template
-from builder.data import load_dataset
-from builder.model import build_model
-from builder.training import EpochMetrics, TrainConfig, Trainer, physical_cores
+from builder import (
+    EpochMetrics,
+    TrainConfig,
+    Trainer,
+    build_model,
+    load_dataset,
+    load_template,
+    physical_cores,
+)
 
 
 def engine_rate(graph, dataset, batch, steps) -> float:

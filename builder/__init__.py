@@ -1,50 +1,248 @@
-"""ConvCanvas core: graph model, layer catalog, inference, model building, training.
+"""ConvCanvas core: graph model, block catalog, inference, model building, training, export.
 
-Nothing in this package imports Qt; the command line and the tests use it headless.
+Nothing in this package imports Qt. ``from builder import ...`` is the public API that the app,
+the tests and scripts use. Importing `builder` stays free of torch: the names that need it
+(model building, training, export, import) are loaded on first use.
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from .atomic import write_atomic
 from .catalog import CATALOG, CATEGORIES, INPUT_PRESETS, LayerSpec, spec_for
-from .document import dumps_graph, graph_from_dict, graph_to_dict, load_graph, loads_graph, save_graph
+from .document import (
+    FORMAT,
+    VERSION,
+    dumps_graph,
+    graph_from_dict,
+    graph_to_dict,
+    load_graph,
+    loads_graph,
+    save_graph,
+)
 from .errors import ConvCanvasError, GraphFormatError, InvalidGraphError, Issue, ParamError, ShapeError
 from .explain import explain_node
+from .fixes import Fix, InsertBetween, SetParams, fix_for
 from .graph import Edge, Graph, Node, chain, coerce_params, is_valid_id
 from .inference import ERROR, OK, UNKNOWN, Inference, MemoryEstimate, NodeInfo, infer, memory_estimate
+from .layout import apply_layout, auto_layout
+from .params import BOOL, CHOICE, FLOAT, INT, PADDING, SHAPE, SIZE2, Param, pair
 from .templates import list_templates, load_template, template_path
 
+# name -> module that defines it, imported when the name is first used
+_LAZY = {
+    # building and running torch models
+    "NetworkModule": "builder.interop.torch_model",
+    "build_model": "builder.interop.torch_model",
+    # export and import
+    "export_python": "builder.interop.code",
+    "module_source": "builder.interop.code",
+    "class_name_for": "builder.interop.code",
+    "export_training_script": "builder.interop.training_script",
+    "export_onnx": "builder.interop.onnx",
+    "save_weights": "builder.interop.weights",
+    "save_state_dict": "builder.interop.weights",
+    "load_weights": "builder.interop.weights",
+    "import_module": "builder.interop.importer",
+    "load_module_spec": "builder.interop.importer",
+    "ImportFailed": "builder.interop.importer",
+    "ImportResult": "builder.interop.importer",
+    # training and datasets
+    **dict.fromkeys(
+        (
+            "TrainConfig",
+            "Trainer",
+            "TrainingError",
+            "Control",
+            "OPTIMIZERS",
+            "SCHEDULES",
+            "RunStarted",
+            "DownloadProgress",
+            "StepMetrics",
+            "LrChanged",
+            "EpochMetrics",
+            "LayerHealth",
+            "Paused",
+            "Resumed",
+            "Checkpointed",
+            "RunFinished",
+            "available_devices",
+            "select_device",
+            "check_compatibility",
+            "schedule_factor",
+            "physical_cores",
+            "Dataset",
+            "DatasetError",
+            "DATASETS",
+            "NUM_CLASSES",
+            "SHAPES",
+            "load_dataset",
+            "load_image_folder",
+            "default_data_dir",
+        ),
+        "builder.training",
+    ),
+    # the command line
+    "cli_main": "builder.cli",
+}
+
+if TYPE_CHECKING:  # for type checkers and editors; at run time these load lazily
+    from .cli import cli_main
+    from .interop.code import class_name_for, export_python, module_source
+    from .interop.importer import ImportFailed, ImportResult, import_module, load_module_spec
+    from .interop.onnx import export_onnx
+    from .interop.torch_model import NetworkModule, build_model
+    from .interop.training_script import export_training_script
+    from .interop.weights import load_weights, save_state_dict, save_weights
+    from .training import (
+        DATASETS,
+        NUM_CLASSES,
+        OPTIMIZERS,
+        SCHEDULES,
+        SHAPES,
+        Checkpointed,
+        Control,
+        Dataset,
+        DatasetError,
+        DownloadProgress,
+        EpochMetrics,
+        LayerHealth,
+        LrChanged,
+        Paused,
+        Resumed,
+        RunFinished,
+        RunStarted,
+        StepMetrics,
+        TrainConfig,
+        Trainer,
+        TrainingError,
+        available_devices,
+        check_compatibility,
+        default_data_dir,
+        load_dataset,
+        load_image_folder,
+        physical_cores,
+        schedule_factor,
+        select_device,
+    )
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'builder' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_LAZY])
+
+
 __all__ = [
+    "BOOL",
+    # block types
     "CATALOG",
     "CATEGORIES",
+    "CHOICE",
+    "DATASETS",
     "ERROR",
+    "FLOAT",
+    "FORMAT",
     "INPUT_PRESETS",
+    "INT",
+    "NUM_CLASSES",
     "OK",
+    "OPTIMIZERS",
+    "PADDING",
+    "SCHEDULES",
+    "SHAPE",
+    "SHAPES",
+    "SIZE2",
     "UNKNOWN",
+    "VERSION",
+    "Checkpointed",
+    "Control",
+    # errors
     "ConvCanvasError",
+    "Dataset",
+    "DatasetError",
+    "DownloadProgress",
     "Edge",
+    "EpochMetrics",
+    "Fix",
+    # the graph and its file format
     "Graph",
     "GraphFormatError",
+    "ImportFailed",
+    "ImportResult",
     "Inference",
+    "InsertBetween",
     "InvalidGraphError",
     "Issue",
+    "LayerHealth",
     "LayerSpec",
+    "LrChanged",
     "MemoryEstimate",
+    # loaded on first use (they import torch)
+    "NetworkModule",
     "Node",
     "NodeInfo",
+    "Param",
     "ParamError",
+    "Paused",
+    "Resumed",
+    "RunFinished",
+    "RunStarted",
+    "SetParams",
     "ShapeError",
+    "StepMetrics",
+    "TrainConfig",
+    "Trainer",
+    "TrainingError",
+    "apply_layout",
+    "auto_layout",
+    "available_devices",
+    "build_model",
     "chain",
+    "check_compatibility",
+    "class_name_for",
+    "cli_main",
     "coerce_params",
+    "default_data_dir",
     "dumps_graph",
     "explain_node",
+    "export_onnx",
+    "export_python",
+    "export_training_script",
+    "fix_for",
     "graph_from_dict",
     "graph_to_dict",
+    "import_module",
+    # inference, explanations, fixes, layout
     "infer",
     "is_valid_id",
     "list_templates",
+    "load_dataset",
     "load_graph",
+    "load_image_folder",
+    "load_module_spec",
     "load_template",
+    "load_weights",
     "loads_graph",
     "memory_estimate",
+    "module_source",
+    "pair",
+    "physical_cores",
     "save_graph",
+    "save_state_dict",
+    "save_weights",
+    "schedule_factor",
+    "select_device",
     "spec_for",
     "template_path",
+    "write_atomic",
 ]

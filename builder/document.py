@@ -21,13 +21,12 @@ not trained. See docs/graph-format.md.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
+from .atomic import write_atomic
 from .catalog import CATALOG
 from .errors import GraphFormatError, ParamError
 from .graph import Edge, Graph, Node, coerce_params, is_valid_id
@@ -73,28 +72,7 @@ def dumps_graph(graph: Graph) -> str:
 
 def save_graph(graph: Graph, path: str | os.PathLike) -> None:
     """Write `graph` to `path` atomically: a crash leaves the old file or the new one."""
-    atomic_write_text(Path(path), dumps_graph(graph))
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write via a temporary file in the same folder, fsync, then rename over `path`."""
-    atomic_write_bytes(path, text.encode("utf-8"))
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+    write_atomic(path, dumps_graph(graph))
 
 
 def load_graph(path: str | os.PathLike) -> Graph:

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from builder.document import save_graph
-from builder.graph import Graph
-from builder.layout import apply_layout
+from builder import Graph, apply_layout, save_graph
 
 OUT = Path(__file__).parent / "templates"
 

@@ -13,10 +13,19 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoStack
 
-from builder import CATALOG, Graph, Inference, coerce_params, graph_from_dict, graph_to_dict, infer
-from builder.fixes import Fix, InsertBetween
-from builder.fixes import SetParams as SetParamsEdit
-from builder.layout import auto_layout
+from builder import (
+    CATALOG,
+    Fix,
+    Graph,
+    Inference,
+    InsertBetween,
+    auto_layout,
+    coerce_params,
+    graph_from_dict,
+    graph_to_dict,
+    infer,
+)
+from builder import SetParams as SetParamsEdit
 
 from . import commands
 

@@ -15,9 +15,8 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QGraphicsScene
 
-from builder import CATALOG, OK
+from builder import CATALOG, OK, Inference
 from builder import ERROR as STATUS_ERROR
-from builder.inference import Inference
 
 from . import style
 from .controller import GraphController

@@ -17,8 +17,21 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from builder import CATALOG, INPUT_PRESETS, ParamError, explain_node
-from builder.params import BOOL, CHOICE, FLOAT, INT, PADDING, SHAPE, SIZE2, Param, pair
+from builder import (
+    BOOL,
+    CATALOG,
+    CHOICE,
+    FLOAT,
+    INPUT_PRESETS,
+    INT,
+    PADDING,
+    SHAPE,
+    SIZE2,
+    Param,
+    ParamError,
+    explain_node,
+    pair,
+)
 
 from .controller import GraphController
 

@@ -10,8 +10,7 @@ import sys
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    from builder.cli import main as cli_main
-    from builder.cli import subcommands
+    from builder.cli import cli_main, subcommands
 
     if argv and (argv[0] in subcommands() or argv[0] in ("-h", "--help")):
         return cli_main(argv)

@@ -21,9 +21,18 @@ from PySide6.QtWidgets import (
     QUndoView,
 )
 
-from builder import INPUT_PRESETS, Graph, GraphFormatError, load_graph, load_template, save_graph
-from builder.document import atomic_write_text, dumps_graph, loads_graph
-from builder.training import LayerHealth
+from builder import (
+    INPUT_PRESETS,
+    Graph,
+    GraphFormatError,
+    LayerHealth,
+    dumps_graph,
+    load_graph,
+    load_template,
+    loads_graph,
+    save_graph,
+    write_atomic,
+)
 
 from .controller import GraphController
 from .graph_scene import GraphScene
@@ -450,17 +459,16 @@ class MainWindow(QMainWindow):
             return
         try:
             if fmt == "py":
-                from builder.export import export_python
+                from builder import export_python
 
-                atomic_write_text(Path(path), export_python(self.controller.graph, result))
+                write_atomic(path, export_python(self.controller.graph, result))
             elif fmt == "train-py":
-                from builder.export_train import export_training_script
+                from builder import export_training_script
 
                 config = self.training_panel.config()  # the settings the user chose for training
-                atomic_write_text(Path(path), export_training_script(self.controller.graph, config, result))
+                write_atomic(path, export_training_script(self.controller.graph, config, result))
             else:
-                from builder.export import export_onnx
-                from builder.model import build_model
+                from builder import build_model, export_onnx
 
                 export_onnx(build_model(self.controller.graph, result), path, result.input_shape)
         except (OSError, InvalidGraphError) as e:
@@ -514,7 +522,7 @@ class MainWindow(QMainWindow):
             "graph": json.loads(dumps_graph(self.controller.graph)),
         }
         try:
-            atomic_write_text(recovery_path(), json.dumps(data))
+            write_atomic(recovery_path(), json.dumps(data))
         except OSError:
             return False  # autosave must never interrupt work
         self._autosaved_index = stack.index()

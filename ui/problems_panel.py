@@ -6,8 +6,7 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QBrush
 from PySide6.QtWidgets import QHeaderView, QPushButton, QTreeWidget, QTreeWidgetItem
 
-from builder.fixes import fix_for
-from builder.inference import Inference
+from builder import Inference, fix_for
 
 from . import style
 

@@ -6,8 +6,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QPainter
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QStyledItemDelegate, QTableView
 
-from builder import OK
-from builder.inference import Inference
+from builder import OK, Inference
 
 from . import style
 

@@ -21,10 +21,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from builder.data import DATASETS, NUM_CLASSES, SHAPES
-from builder.training import (
+from builder import (
+    DATASETS,
+    NUM_CLASSES,
     OPTIMIZERS,
     SCHEDULES,
+    SHAPES,
     DownloadProgress,
     EpochMetrics,
     LrChanged,

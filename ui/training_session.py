@@ -15,8 +15,7 @@ from collections import deque
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from builder import ConvCanvasError
-from builder.training import Control, RunFinished, TrainConfig, Trainer
+from builder import Control, ConvCanvasError, RunFinished, TrainConfig, Trainer
 
 POLL_MS = 33  # ~30 Hz
 

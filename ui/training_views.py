@@ -20,8 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from builder.model import GraphModule
-from builder.training import EpochMetrics, LrChanged, RunFinished, RunStarted, StepMetrics
+from builder import EpochMetrics, LrChanged, NetworkModule, RunFinished, RunStarted, StepMetrics
 
 pg.setConfigOptions(imageAxisOrder="row-major", antialias=False, background="w", foreground="#333")
 
@@ -272,7 +271,7 @@ class InsideView(QWidget):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.model: GraphModule | None = None
+        self.model: NetworkModule | None = None
         self.dataset = None
         self.graph = None
         self.conv_id: str | None = None
@@ -339,7 +338,7 @@ class InsideView(QWidget):
     def attach(self, graph, dataset) -> None:
         """A run has started: build a viewing copy of its network (weights come by snapshot)."""
         self.graph, self.dataset = graph, dataset
-        self.model = GraphModule(graph).eval()
+        self.model = NetworkModule(graph).eval()
         convs = self._convs()
         self.conv_id = self.conv_id if self.conv_id in convs else (convs[0] if convs else None)
         self.test_index.setMaximum(max(0, len(dataset.test_images) - 1))

@@ -8,9 +8,7 @@ import pytest
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from builder.catalog import CATALOG
-from builder.errors import ShapeError
-from builder.graph import coerce_params
+from builder import CATALOG, ShapeError, coerce_params
 
 
 @pytest.fixture(autouse=True)

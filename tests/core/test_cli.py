@@ -3,7 +3,7 @@
 import json
 
 from builder import chain, save_graph
-from builder.cli import main
+from builder import cli_main as main
 
 
 def test_summary_table(capsys):

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from builder.data import DatasetError, load_dataset
+from builder import DatasetError, load_dataset
 
 
 def write_idx(path, array: np.ndarray) -> None:

@@ -5,8 +5,17 @@ import os
 
 import pytest
 
-from builder import GraphFormatError, chain, dumps_graph, load_graph, load_template, loads_graph, save_graph
-from builder.document import FORMAT, VERSION
+from builder import (
+    FORMAT,
+    VERSION,
+    GraphFormatError,
+    chain,
+    dumps_graph,
+    load_graph,
+    load_template,
+    loads_graph,
+    save_graph,
+)
 
 
 def lenet_text():

@@ -11,12 +11,23 @@ import numpy as np
 import pytest
 import torch
 
-from builder import InvalidGraphError, chain, infer, load_template, save_graph
-from builder.cli import main
-from builder.export import export_onnx, export_python, load_weights, save_weights
-from builder.export_train import export_training_script
-from builder.importer import ImportFailed, import_module, load_module_spec
-from builder.model import build_model
+from builder import (
+    ImportFailed,
+    InvalidGraphError,
+    build_model,
+    chain,
+    export_onnx,
+    export_python,
+    export_training_script,
+    import_module,
+    infer,
+    load_module_spec,
+    load_template,
+    load_weights,
+    save_graph,
+    save_weights,
+)
+from builder import cli_main as main
 
 TEMPLATES = ["lenet5", "mnist_cnn", "cifar_cnn", "resnet18", "inception_block"]
 
@@ -298,7 +309,7 @@ def test_cli_export_and_import(tmp_path, capsys):
 
 
 def test_training_script_carries_the_chosen_settings_and_the_engines_schedule():
-    from builder.training import TrainConfig, schedule_factor
+    from builder import TrainConfig, schedule_factor
 
     config = TrainConfig(dataset="mnist-mini", optimizer="sgd", lr=0.05, schedule="onecycle", epochs=3)
     source = export_training_script(load_template("lenet5"), config)

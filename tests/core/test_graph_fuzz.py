@@ -6,9 +6,7 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from builder import Graph, InvalidGraphError, infer
-from builder.catalog import CATALOG
-from builder.model import build_model
+from builder import CATALOG, Graph, InvalidGraphError, build_model, infer
 
 
 @pytest.fixture(autouse=True)
@@ -123,7 +121,7 @@ def test_any_graph_is_inferred_without_crashing(graph):
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(valid_graphs())
 def test_exported_code_of_random_graphs_computes_the_same(graph):
-    from builder.export import export_python
+    from builder import export_python
 
     model = build_model(graph).eval()
     namespace: dict = {"__name__": "exported"}

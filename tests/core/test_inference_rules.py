@@ -35,7 +35,7 @@ def test_dropped_rows_warning_agrees_with_torch():
     torch's output; where it says nothing, the last row must matter."""
     import torch
 
-    from builder.model import build_model
+    from builder import build_model
 
     # (size, kernel, stride, padding): with padding, only windows that miss real rows count
     cases = [
@@ -228,7 +228,7 @@ def test_memory_estimate_counts_weights_gradients_optimizer_and_activations():
 
 
 def test_quick_fixes_repair_the_graph():
-    from builder.fixes import SetParams, fix_for
+    from builder import SetParams, fix_for
 
     def apply(graph, fix):
         for edit in fix.edits:

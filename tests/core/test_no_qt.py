@@ -7,10 +7,10 @@ import sys
 def test_builder_imports_and_runs_without_qt():
     code = (
         "import sys\n"
-        "import builder, builder.cli, builder.model, builder.layout, builder.explain\n"
+        "import builder, builder.cli, builder.interop.torch_model, builder.layout, builder.explain\n"
         "from builder import infer, load_template\n"
         "assert infer(load_template('lenet5')).valid\n"
-        "assert builder.cli.main(['summary', 'lenet5', '--json']) == 0\n"
+        "assert builder.cli_main(['summary', 'lenet5', '--json']) == 0\n"
         "qt = ('PySide6', 'shiboken6', 'pyqtgraph', 'superqt', 'ui')\n"
         "bad = [m for m in sys.modules if m.split('.')[0] in qt]\n"
         "assert not bad, bad\n"

@@ -4,8 +4,7 @@ import pytest
 import torch
 import torchvision
 
-from builder import infer, list_templates, load_template
-from builder.model import build_model
+from builder import build_model, infer, list_templates, load_template
 
 
 def test_every_template_is_valid_and_builds():

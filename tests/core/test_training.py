@@ -7,11 +7,9 @@ from dataclasses import replace
 import pytest
 import torch
 
-from builder import chain, load_template
-from builder.cli import main
-from builder.data import Dataset, load_dataset, load_image_folder
-from builder.training import (
+from builder import (
     Control,
+    Dataset,
     EpochMetrics,
     LrChanged,
     Paused,
@@ -21,9 +19,14 @@ from builder.training import (
     TrainConfig,
     Trainer,
     TrainingError,
-    _augment,
+    chain,
+    load_dataset,
+    load_image_folder,
+    load_template,
     schedule_factor,
 )
+from builder import cli_main as main
+from builder.training.engine import _augment
 
 FAST = TrainConfig(epochs=2, batch_size=64, lr=2e-3, device="cpu")
 
@@ -204,7 +207,7 @@ def test_frozen_blocks_keep_their_weights(mini):
     trainer = Trainer(graph, replace(FAST, epochs=1), dataset=mini)
     torch.manual_seed(0)
     records(trainer)
-    from builder.model import build_model
+    from builder import build_model
 
     torch.manual_seed(FAST.seed)
     fresh = build_model(graph)
@@ -322,12 +325,12 @@ def test_weight_snapshots_are_made_between_steps_on_request(mini):
 
 
 def test_out_of_memory_is_reported_with_a_smaller_batch_to_try(mini, monkeypatch):
-    from builder.model import GraphModule
+    from builder import NetworkModule
 
     def exhausted(self, x, keep=None):
         raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
 
-    monkeypatch.setattr(GraphModule, "forward_all", exhausted)
+    monkeypatch.setattr(NetworkModule, "forward_all", exhausted)
     out = records(Trainer(small_net(), replace(FAST, batch_size=256), dataset=mini))
     final = of(RunFinished, out)[0]
     assert final.status == "failed"
@@ -336,8 +339,8 @@ def test_out_of_memory_is_reported_with_a_smaller_batch_to_try(mini, monkeypatch
 
 
 def test_layer_health_reports_gradient_norms_of_trained_blocks(mini, monkeypatch):
-    import builder.training as training
-    from builder.training import LayerHealth
+    import builder.training.engine as training
+    from builder import LayerHealth
 
     monkeypatch.setattr(training, "HEALTH_INTERVAL", 0.0)
     graph = small_net()

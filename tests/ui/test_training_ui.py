@@ -7,8 +7,7 @@ import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QMessageBox
 
-from builder.data import load_dataset
-from builder.training import RunStarted, StepMetrics
+from builder import RunStarted, StepMetrics, load_dataset
 
 
 @pytest.fixture
@@ -147,7 +146,7 @@ def test_training_after_gallery_previews_does_not_crash(window, panel, qtbot):
 
 
 def test_download_progress_shows_in_the_panel(window, panel):
-    from builder.training import DownloadProgress
+    from builder import DownloadProgress
 
     panel._on_records([DownloadProgress("mnist", 3_200_000, 9_912_422)])
     assert "Downloading MNIST: 3.2 of 9.9 MB" in panel.progress_text.text()
@@ -155,7 +154,7 @@ def test_download_progress_shows_in_the_panel(window, panel):
 
 
 def test_blocks_are_coloured_by_gradient_norm_while_training(window, panel, qtbot, monkeypatch):
-    import builder.training as training
+    import builder.training.engine as training
 
     monkeypatch.setattr(training, "HEALTH_INTERVAL", 0.0)
     panel.epochs.setValue(1)

@@ -10,13 +10,13 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .catalog import ADD, CATALOG, CONCAT, INPUT
-from .errors import InvalidGraphError
-from .graph import Graph
-from .inference import Inference, infer
+from ..catalog import ADD, CATALOG, CONCAT, INPUT
+from ..errors import InvalidGraphError
+from ..graph import Graph
+from ..inference import Inference, infer
 
 
-class GraphModule(nn.Module):
+class NetworkModule(nn.Module):
     """A network built from a ConvCanvas graph."""
 
     def __init__(self, graph: Graph, result: Inference | None = None):
@@ -91,6 +91,6 @@ def _ancestors(graph: Graph, node_id: str) -> set[str]:
     return seen
 
 
-def build_model(graph: Graph, result: Inference | None = None) -> GraphModule:
+def build_model(graph: Graph, result: Inference | None = None) -> NetworkModule:
     """Build the torch module for `graph`; raise `InvalidGraphError` listing its errors."""
-    return GraphModule(graph, result)
+    return NetworkModule(graph, result)

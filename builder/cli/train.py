@@ -8,9 +8,17 @@ import sys
 import time
 from pathlib import Path
 
-from .cli import EXIT_INVALID, EXIT_OK, EXIT_USAGE, command, open_graph
-from .data import DATASETS
-from .training import OPTIMIZERS, SCHEDULES, EpochMetrics, RunFinished, RunStarted, StepMetrics, TrainConfig
+from ..training.datasets import DATASETS
+from ..training.engine import (
+    OPTIMIZERS,
+    SCHEDULES,
+    EpochMetrics,
+    RunFinished,
+    RunStarted,
+    StepMetrics,
+    TrainConfig,
+)
+from .main import EXIT_INVALID, EXIT_OK, EXIT_USAGE, command, open_graph
 
 
 def _configure(p: argparse.ArgumentParser) -> None:
@@ -46,7 +54,7 @@ def _configure(p: argparse.ArgumentParser) -> None:
 
 @command("train", "Train a network headless and save the run (metrics, checkpoints, weights).", _configure)
 def _run(args: argparse.Namespace) -> int:
-    from .training import Trainer, TrainingError
+    from ..training.engine import Trainer, TrainingError
 
     graph = open_graph(args.file)  # with --resume, the checkpoint's own graph is trained
     config = TrainConfig(

@@ -1,4 +1,4 @@
-"""Export a graph as plain PyTorch: a module file, a training script, ONNX, and weights.
+"""Export a graph as plain PyTorch code.
 
 The module file is what a person would write by hand: a docstring, one line per layer
 with its output shape, a plain forward. Layer lines come from the same `TorchCall` that
@@ -12,13 +12,11 @@ import builtins
 import keyword
 import re
 import textwrap
-from pathlib import Path
 
-from .catalog import ADD, CATALOG, CONCAT, INPUT
-from .document import atomic_write_bytes
-from .errors import InvalidGraphError
-from .graph import Graph
-from .inference import Inference, infer
+from ..catalog import ADD, CATALOG, CONCAT, INPUT
+from ..errors import InvalidGraphError
+from ..graph import Graph
+from ..inference import Inference, infer
 
 
 def class_name_for(name: str) -> str:
@@ -159,70 +157,3 @@ if __name__ == "__main__":
     print(f"parameters: {{sum(p.numel() for p in model.parameters()):,}}")
 '''
     return header + "\n" + module_source(graph, result, class_name) + main
-
-
-def save_weights(model, path: str | Path, graph: Graph | None = None) -> None:
-    """Save a model's weights: ``.safetensors`` (with the graph in its metadata) or ``.pt``."""
-    save_state_dict(model.state_dict(), path, graph)
-
-
-def save_state_dict(state: dict, path: str | Path, graph: Graph | None = None) -> None:
-    import io
-
-    import torch
-
-    path = Path(path)
-    state = {k: v.detach().cpu().contiguous() for k, v in state.items()}
-    if path.suffix == ".safetensors":
-        from safetensors.torch import save
-
-        from .document import dumps_graph
-
-        metadata = {"format": "convcanvas-weights"}
-        if graph is not None:
-            metadata["graph"] = dumps_graph(graph)
-        atomic_write_bytes(path, save(state, metadata=metadata))
-    else:
-        buffer = io.BytesIO()
-        torch.save(state, buffer)
-        atomic_write_bytes(path, buffer.getvalue())
-
-
-def load_weights(path: str | Path) -> dict:
-    """A state dict from a ``.safetensors`` or ``.pt`` file."""
-    import torch
-
-    path = Path(path)
-    if path.suffix == ".safetensors":
-        from safetensors.torch import load_file
-
-        return load_file(str(path))
-    return torch.load(path, map_location="cpu", weights_only=True)
-
-
-def export_onnx(model, path: str | Path, input_shape, opset: int = 18) -> None:
-    """Export with torch.export and a dynamic batch dimension; check with onnx.checker."""
-    import contextlib
-    import io
-    import tempfile
-
-    import onnx
-    import torch
-
-    model = model.eval()
-    example = torch.randn(2, *input_shape)
-    chatter = io.StringIO()  # the exporter reports its progress on stdout
-    with contextlib.redirect_stdout(chatter), tempfile.TemporaryDirectory() as tmp:
-        program = torch.onnx.export(
-            model,
-            (example,),
-            dynamo=True,
-            input_names=["input"],
-            output_names=["output"],
-            dynamic_shapes=({0: torch.export.Dim("batch")},),
-            opset_version=opset,
-        )
-        program.save(f"{tmp}/model.onnx")
-        data = Path(f"{tmp}/model.onnx").read_bytes()
-    onnx.checker.check_model(onnx.load_from_string(data), full_check=True)
-    atomic_write_bytes(Path(path), data)

@@ -21,10 +21,10 @@ import torch
 import torch.nn.functional as F
 from torch import fx, nn
 
-from .errors import ConvCanvasError
-from .graph import Graph, is_valid_id
-from .inference import infer
-from .layout import apply_layout
+from ..errors import ConvCanvasError
+from ..graph import Graph, is_valid_id
+from ..inference import infer
+from ..layout import apply_layout
 
 
 class ImportFailed(ConvCanvasError):

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .cli import EXIT_INVALID, EXIT_OK, command, open_graph, parse_shape
-from .errors import ConvCanvasError
-from .inference import infer
+from ..errors import ConvCanvasError
+from ..inference import infer
+from .main import EXIT_INVALID, EXIT_OK, command, open_graph, parse_shape
 
 FORMATS = ("py", "train-py", "onnx", "weights")
 
@@ -38,22 +38,23 @@ def _run_export(args: argparse.Namespace) -> int:
         return EXIT_INVALID
     out = Path(args.output)
     if args.format in ("py", "train-py"):
-        from .document import atomic_write_text
+        from ..atomic import write_atomic
 
         if args.format == "py":
-            from .export import export_python
+            from ..interop.code import export_python
 
             text = export_python(graph, result)
         else:
-            from .export_train import export_training_script
+            from ..interop.training_script import export_training_script
 
             text = export_training_script(graph, result=result)
-        atomic_write_text(out, text)
+        write_atomic(out, text)
     else:
         import torch
 
-        from .export import export_onnx, load_weights, save_weights
-        from .model import build_model
+        from ..interop.onnx import export_onnx
+        from ..interop.torch_model import build_model
+        from ..interop.weights import load_weights, save_weights
 
         torch.manual_seed(0)
         model = build_model(graph, result)
@@ -82,9 +83,9 @@ def _configure_import(p: argparse.ArgumentParser) -> None:
 
 @command("import", "Turn an existing PyTorch nn.Module into a ConvCanvas graph.", _configure_import)
 def _run_import(args: argparse.Namespace) -> int:
-    from .document import save_graph
-    from .export import save_state_dict
-    from .importer import import_module, load_module_spec
+    from ..document import save_graph
+    from ..interop.importer import import_module, load_module_spec
+    from ..interop.weights import save_state_dict
 
     module, name = load_module_spec(args.spec)
     imported = import_module(module, parse_shape(args.input_shape), name)

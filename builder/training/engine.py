@@ -27,12 +27,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .data import Dataset, DatasetError, load_dataset
-from .document import atomic_write_bytes, atomic_write_text, dumps_graph, graph_from_dict
-from .errors import ConvCanvasError, InvalidGraphError, Issue
-from .graph import Graph
-from .inference import Inference, infer, memory_estimate
-from .model import GraphModule
+from ..atomic import write_atomic
+from ..document import dumps_graph, graph_from_dict
+from ..errors import ConvCanvasError, InvalidGraphError, Issue
+from ..graph import Graph
+from ..inference import Inference, infer, memory_estimate
+from ..interop.torch_model import NetworkModule
+from .datasets import Dataset, DatasetError, load_dataset
 
 OPTIMIZERS = ("sgd", "adam", "adamw")
 SCHEDULES = ("constant", "step", "cosine", "onecycle")
@@ -426,7 +427,7 @@ class Trainer:
             raise TrainingError(issues)
         self.device = select_device(config.device)
         self._checkpoint = checkpoint
-        self.model: GraphModule | None = None
+        self.model: NetworkModule | None = None
 
     # The generator is long; its parts read top to bottom like a training script.
     def run(self) -> Iterator[object]:
@@ -444,7 +445,7 @@ class Trainer:
         memory_format = torch.channels_last if cuda else torch.contiguous_format
 
         torch.manual_seed(cfg.seed)
-        model = GraphModule(self.graph, self.result)
+        model = NetworkModule(self.graph, self.result)
         scores_model = model
         if self.graph.nodes[self.result.output].type == "Softmax":
             # cross-entropy applies log-softmax itself; training on probabilities would apply
@@ -597,7 +598,7 @@ class Trainer:
                 torch.cuda.empty_cache()
         self.control._offer_snapshot(model)
         if status != "failed" and self.run_dir:
-            from .export import save_weights
+            from ..interop.weights import save_weights
 
             save_weights(model, self.run_dir / "weights.safetensors", self.graph)
         final = state.history[-1]["test_accuracy"] if state.history else None
@@ -626,8 +627,8 @@ class Trainer:
         if not self.run_dir:
             return
         (self.run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
-        atomic_write_text(self.run_dir / "graph.json", dumps_graph(self.graph))
-        atomic_write_text(self.run_dir / "config.json", json.dumps(asdict(self.config), indent=2) + "\n")
+        write_atomic(self.run_dir / "graph.json", dumps_graph(self.graph))
+        write_atomic(self.run_dir / "config.json", json.dumps(asdict(self.config), indent=2) + "\n")
 
     def _emit(self, record):
         if self.run_dir and isinstance(record, EpochMetrics | StepMetrics | LrChanged | RunFinished):
@@ -655,8 +656,8 @@ class Trainer:
         torch.save(blob, buffer)
         data = buffer.getvalue()
         path = self.run_dir / "checkpoints" / f"epoch_{state.epoch:03d}.pt"
-        atomic_write_bytes(path, data)
-        atomic_write_bytes(self.run_dir / "checkpoints" / "last.pt", data)
+        write_atomic(path, data)
+        write_atomic(self.run_dir / "checkpoints" / "last.pt", data)
         return path
 
 
@@ -682,9 +683,9 @@ class _NonFinite(Exception):
         self.step, self.lr = step, lr
 
 
-def _without_final_softmax(model: GraphModule) -> nn.Module:
+def _without_final_softmax(model: NetworkModule) -> nn.Module:
     class Scores(nn.Module):
-        def __init__(self, inner: GraphModule):
+        def __init__(self, inner: NetworkModule):
             super().__init__()
             self.inner = inner
             self.before = inner._steps[-1][2][0]

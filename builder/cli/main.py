@@ -11,9 +11,9 @@ import sys
 import textwrap
 from collections.abc import Callable
 
-from .errors import ConvCanvasError
-from .graph import Graph
-from .inference import OK, Inference, infer
+from ..errors import ConvCanvasError
+from ..graph import Graph
+from ..inference import OK, Inference, infer
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 
@@ -37,7 +37,7 @@ def subcommands() -> list[str]:
 
 def _load_commands() -> None:
     # Commands whose modules pull in torch register lazily so `summary` stays quick.
-    from . import cli_commands  # noqa: F401
+    from . import port, train  # noqa: F401
 
 
 class _Parser(argparse.ArgumentParser):
@@ -172,8 +172,8 @@ def open_graph(spec: str) -> Graph:
     """A graph from a file path, or from a bundled template name."""
     from pathlib import Path
 
-    from .document import load_graph
-    from .templates import template_path
+    from ..document import load_graph
+    from ..templates import template_path
 
     if not Path(spec).exists() and not spec.endswith(".json") and "/" not in spec:
         try:
@@ -196,7 +196,7 @@ def _run_summary(args: argparse.Namespace) -> int:
     else:
         print(summary_table(graph, result))
         if args.batch_size:
-            from .inference import memory_estimate
+            from ..inference import memory_estimate
 
             m = memory_estimate(result, args.batch_size)
             mib = 1024 * 1024
@@ -215,7 +215,7 @@ def _configure_templates(p: argparse.ArgumentParser) -> None:
 
 @command("templates", "List the bundled example networks.", _configure_templates)
 def _run_templates(args: argparse.Namespace) -> int:
-    from .templates import list_templates
+    from ..templates import list_templates
 
     for name, graph in list_templates():
         result = infer(graph)

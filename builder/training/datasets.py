@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,7 +19,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .errors import ConvCanvasError
+from ..atomic import write_atomic
+from ..errors import ConvCanvasError
 
 
 class DatasetError(ConvCanvasError):
@@ -162,7 +164,7 @@ def _torchvision_dataset(name: str, root: Path, download: bool, progress=None) -
         arrays[f"{split}_images"] = images.contiguous()
         arrays[f"{split}_labels"] = torch.as_tensor(np.asarray(ds.targets), dtype=torch.long)
     arrays["classes"] = list(getattr(train, "classes", []))
-    _atomic_torch_save(arrays, cache)
+    _save_tensors(arrays, cache)
     return _dataset_from(name, arrays, mean, std, augment)
 
 
@@ -221,10 +223,10 @@ def _short(e: Exception) -> str:
     return text[:160]
 
 
-def _atomic_torch_save(obj, path: Path) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
+def _save_tensors(obj, path: Path) -> None:
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    write_atomic(path, buffer.getvalue())
 
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
@@ -258,7 +260,7 @@ def load_image_folder(
     else:
         arrays = _decode_folder(files, classes, shape, test_fraction, seed)
         with contextlib.suppress(OSError):  # a read-only folder: decode again next time
-            _atomic_torch_save(arrays, cache)
+            _save_tensors(arrays, cache)
     mean = tuple(float(v) for v in (arrays["train_images"].float() / 255).mean(dim=(0, 2, 3)))
     std = tuple(max(float(v), 1e-3) for v in (arrays["train_images"].float() / 255).std(dim=(0, 2, 3)))
     return Dataset(

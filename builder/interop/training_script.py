@@ -6,10 +6,10 @@ from __future__ import annotations
 import inspect
 from dataclasses import asdict
 
-from .export import _file_stem, _valid, class_name_for, module_source
-from .graph import Graph
-from .inference import Inference
-from .training import TrainConfig, schedule_factor
+from ..graph import Graph
+from ..inference import Inference
+from ..training.engine import TrainConfig, schedule_factor
+from .code import _file_stem, _valid, class_name_for, module_source
 
 # Datasets the exported script loads through torchvision; the bundled subset is ConvCanvas's own.
 _SCRIPT_DATASETS = {"mnist-mini": "mnist"}
