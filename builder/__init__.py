@@ -11,7 +11,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from .atomic import write_atomic
-from .catalog import CATALOG, CATEGORIES, INPUT_PRESETS, LayerSpec, spec_for
+from .catalog import CATALOG, CATEGORIES, INPUT_PRESETS, Category, LayerSpec, spec_for
 from .document import (
     FORMAT,
     VERSION,
@@ -22,13 +22,23 @@ from .document import (
     loads_graph,
     save_graph,
 )
-from .errors import ConvCanvasError, GraphFormatError, InvalidGraphError, Issue, ParamError, ShapeError
+from .errors import ConvCanvasError, GraphFormatError, InvalidGraphError, Issue, SettingError, ShapeError
 from .explain import explain_node
-from .fixes import Fix, InsertBetween, SetParams, fix_for
-from .graph import Edge, Graph, Node, chain, coerce_params, is_valid_id
-from .inference import ERROR, OK, UNKNOWN, Inference, MemoryEstimate, NodeInfo, infer, memory_estimate
+from .fixes import Fix, InsertBetween, SetSettings, fix_for
+from .graph import Edge, Graph, Node, chain, coerce_settings, is_valid_id
+from .inference import (
+    ERROR,
+    OK,
+    UNKNOWN,
+    Inference,
+    MemoryEstimate,
+    NodeInfo,
+    infer,
+    memory_estimate,
+    scores_node,
+)
 from .layout import apply_layout, auto_layout
-from .params import BOOL, CHOICE, FLOAT, INT, PADDING, SHAPE, SIZE2, Param, pair
+from .settings import BOOL, CHOICE, FLOAT, INT, PADDING, SHAPE, SIZE2, Setting, pair
 from .templates import list_templates, load_template, template_path
 
 # name -> module that defines it, imported when the name is first used
@@ -164,6 +174,7 @@ __all__ = [
     "SIZE2",
     "UNKNOWN",
     "VERSION",
+    "Category",
     "Checkpointed",
     "Control",
     # errors
@@ -191,13 +202,13 @@ __all__ = [
     "NetworkModule",
     "Node",
     "NodeInfo",
-    "Param",
-    "ParamError",
     "Paused",
     "Resumed",
     "RunFinished",
     "RunStarted",
-    "SetParams",
+    "SetSettings",
+    "Setting",
+    "SettingError",
     "ShapeError",
     "StepMetrics",
     "TrainConfig",
@@ -211,7 +222,7 @@ __all__ = [
     "check_compatibility",
     "class_name_for",
     "cli_main",
-    "coerce_params",
+    "coerce_settings",
     "default_data_dir",
     "dumps_graph",
     "explain_node",
@@ -241,6 +252,7 @@ __all__ = [
     "save_state_dict",
     "save_weights",
     "schedule_factor",
+    "scores_node",
     "select_device",
     "spec_for",
     "template_path",

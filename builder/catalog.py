@@ -16,10 +16,10 @@ from math import prod
 from typing import Any
 
 from .errors import ShapeError
-from .params import BOOL, CHOICE, FLOAT, INT, PADDING, SHAPE, SIZE2, Param, pair
+from .settings import BOOL, CHOICE, FLOAT, INT, PADDING, SHAPE, SIZE2, Setting, pair
 
 Shape = tuple[int, ...]
-Params = dict[str, Any]
+Settings = dict[str, Any]
 
 # Forward kinds: how a node's output is computed from its inputs.
 MODULE = "module"  # out = self.<id>(x)
@@ -80,38 +80,45 @@ class LayerSpec:
     category: str
     prefix: str
     description: str
-    infer: Callable[[Params, list[Shape]], Shape]
-    params: tuple[Param, ...] = ()
-    count: Callable[[Params, list[Shape]], tuple[int, int]] = _no_state
-    macs: Callable[[Params, list[Shape], Shape], int] = _zero
-    window: Callable[[Params], Any] = _none
-    torch: Callable[[Params, list[Shape]], TorchCall | None] = _none
-    explain: Callable[[Params, list[Shape], Shape], list[str]] = lambda *_a: []
+    infer: Callable[[Settings, list[Shape]], Shape]
+    settings: tuple[Setting, ...] = ()
+    count: Callable[[Settings, list[Shape]], tuple[int, int]] = _no_state
+    macs: Callable[[Settings, list[Shape], Shape], int] = _zero
+    window: Callable[[Settings], Any] = _none
+    torch: Callable[[Settings, list[Shape]], TorchCall | None] = _none
+    explain: Callable[[Settings, list[Shape], Shape], list[str]] = lambda *_a: []
     analyze: Callable | None = None  # fused infer+count+macs+window; composed when not given
     forward: str = MODULE
     min_inputs: int = 1
     max_inputs: int | None = 1
     input_rank: int | None = None  # 3 for image blocks, 1 for vector blocks, None for any
+    card: Callable[[Settings], str] = lambda _s: ""
+    shows_filters: bool = False  # its weights are image filters worth drawing
+    outputs_probabilities: bool = False  # a final one is skipped by training (it uses the scores)
+
+    def card_text(self, settings: Settings) -> str:
+        """Key settings in the compact form of course notes: '5x5, 6, s1, p2'."""
+        return self.card(settings)
 
     def __post_init__(self) -> None:
         if self.analyze is None:
             infer, count, macs, window = self.infer, self.count, self.macs, self.window
 
-            def analyze(p: Params, shapes: list[Shape]):
+            def analyze(p: Settings, shapes: list[Shape]):
                 shape = infer(p, shapes)
                 learnable, buffers = count(p, shapes)
                 return shape, learnable, buffers, macs(p, shapes, shape), window(p)
 
             object.__setattr__(self, "analyze", analyze)
 
-    def param(self, name: str) -> Param:
-        for p in self.params:
+    def setting(self, name: str) -> Setting:
+        for p in self.settings:
             if p.name == name:
                 return p
         raise KeyError(f"{self.type} has no parameter {name!r}")
 
-    def defaults(self) -> Params:
-        return {p.name: p.default for p in self.params}
+    def defaults(self) -> Settings:
+        return {p.name: p.default for p in self.settings}
 
 
 # ---------------------------------------------------------------------------------------
@@ -136,7 +143,7 @@ def _expect_image(block: str, shape: Shape) -> tuple[int, int, int]:
     return shape
 
 
-def _padding_for(p: Params, kh: int, kw: int, dh: int, dw: int) -> tuple[int, int]:
+def _padding_for(p: Settings, kh: int, kw: int, dh: int, dw: int) -> tuple[int, int]:
     padding = p["padding"]
     if padding == "valid":
         return (0, 0)
@@ -184,7 +191,7 @@ def _slide(
             "add padding (or set it to 'same'), use a smaller kernel, "
             "or remove a pooling layer before this one",
             code="kernel_too_large",
-            param="kernel_size",
+            setting="kernel_size",
         )
     return oh, ow
 
@@ -252,11 +259,11 @@ _INPUT_PRESETS = {
 INPUT_PRESETS: dict[str, tuple[int, int, int]] = dict(_INPUT_PRESETS)
 
 
-def _input_infer(p: Params, shapes: list[Shape]) -> Shape:
+def _input_infer(p: Settings, shapes: list[Shape]) -> Shape:
     return tuple(p["shape"])
 
 
-def _input_explain(p: Params, shapes: list[Shape], out: Shape) -> list[str]:
+def _input_explain(p: Settings, shapes: list[Shape], out: Shape) -> list[str]:
     preset = next((n for n, s in INPUT_PRESETS.items() if s == tuple(p["shape"])), "custom")
     return [f"input {_hw(out)} ({preset}); {_f(prod(out))} values per sample"]
 
@@ -265,12 +272,12 @@ def _input_explain(p: Params, shapes: list[Shape], out: Shape) -> list[str]:
 # Convolution
 
 
-def _conv_geometry(p: Params):
+def _conv_geometry(p: Settings):
     k, s, d = pair(p["kernel_size"]), pair(p["stride"]), pair(p["dilation"])
     return k, s, d, _padding_for(p, k[0], k[1], d[0], d[1])
 
 
-def _conv_analyze(p: Params, shapes: list[Shape]):
+def _conv_analyze(p: Settings, shapes: list[Shape]):
     """Shape, learnable and buffer counts, MACs and window in one pass: inference runs this
     on every edit, so the parameters are normalised once rather than in each accessor."""
     c, h, w = _expect_image("Conv2d", shapes[0])
@@ -280,14 +287,14 @@ def _conv_analyze(p: Params, shapes: list[Shape]):
             f"input channels {c} are not divisible by groups {groups}",
             f"set groups to a divisor of {c} (1 for an ordinary convolution, {c} for depthwise)",
             code="groups",
-            param="groups",
+            setting="groups",
         )
     if out_c % groups:
         raise ShapeError(
             f"output channels {out_c} are not divisible by groups {groups}",
             f"set output channels to a multiple of {groups}",
             code="groups",
-            param="out_channels",
+            setting="out_channels",
         )
     k, s, d, pad = _conv_geometry(p)
     if p["padding"] == "same":
@@ -296,7 +303,7 @@ def _conv_analyze(p: Params, shapes: list[Shape]):
                 f"padding 'same' needs stride 1, but stride is {_xy(*s)}",
                 "set stride to 1, or give the padding as a number",
                 code="same_stride",
-                param="padding",
+                setting="padding",
             )
         oh, ow = h, w
     else:
@@ -307,16 +314,16 @@ def _conv_analyze(p: Params, shapes: list[Shape]):
     return (out_c, oh, ow), learnable, 0, out_c * oh * ow * per_output, window
 
 
-def _conv_infer(p: Params, shapes: list[Shape]) -> Shape:
+def _conv_infer(p: Settings, shapes: list[Shape]) -> Shape:
     return _conv_analyze(p, shapes)[0]
 
 
-def _conv_count(p: Params, shapes: list[Shape]) -> tuple[int, int]:
+def _conv_count(p: Settings, shapes: list[Shape]) -> tuple[int, int]:
     _, learnable, buffers, _, _ = _conv_analyze(p, shapes)
     return learnable, buffers
 
 
-def _conv_macs(p: Params, shapes: list[Shape], out: Shape) -> int:
+def _conv_macs(p: Settings, shapes: list[Shape], out: Shape) -> int:
     return _conv_analyze(p, shapes)[3]
 
 
@@ -325,11 +332,11 @@ def _conv_window_of(k, s, d, pad):
     return (d[0] * (k[0] - 1) + 1, d[1] * (k[1] - 1) + 1), s, pad
 
 
-def _conv_window(p: Params):
+def _conv_window(p: Settings):
     return _conv_window_of(*_conv_geometry(p))
 
 
-def _conv_torch(p: Params, shapes: list[Shape]) -> TorchCall:
+def _conv_torch(p: Settings, shapes: list[Shape]) -> TorchCall:
     padding = p["padding"]
     return TorchCall(
         "Conv2d",
@@ -345,7 +352,7 @@ def _conv_torch(p: Params, shapes: list[Shape]) -> TorchCall:
     )
 
 
-def _conv_explain(p: Params, shapes: list[Shape], out: Shape) -> list[str]:
+def _conv_explain(p: Settings, shapes: list[Shape], out: Shape) -> list[str]:
     k, s, d, pad = _conv_geometry(p)
     c = shapes[0][0]
     lines = []
@@ -368,14 +375,14 @@ def _conv_explain(p: Params, shapes: list[Shape], out: Shape) -> list[str]:
 # Pooling
 
 
-def _pool_geometry(p: Params):
+def _pool_geometry(p: Settings):
     k = pair(p["kernel_size"])
     s = pair(p["stride"]) if p["stride"] is not None else k
     return k, s, pair(p["padding"])
 
 
 def _pool_infer_for(block: str):
-    def infer(p: Params, shapes: list[Shape]) -> Shape:
+    def infer(p: Settings, shapes: list[Shape]) -> Shape:
         c, h, w = _expect_image(block, shapes[0])
         k, s, pad = _pool_geometry(p)
         if 2 * pad[0] > k[0] or 2 * pad[1] > k[1]:
@@ -383,7 +390,7 @@ def _pool_infer_for(block: str):
                 f"padding {_xy(*pad)} is more than half the kernel {_xy(*k)}",
                 f"set padding to at most {k[0] // 2}",
                 code="pool_padding",
-                param="padding",
+                setting="padding",
             )
         oh, ow = _slide(h, w, k, s, pad, ceil_mode=p["ceil_mode"])
         return (c, oh, ow)
@@ -391,12 +398,12 @@ def _pool_infer_for(block: str):
     return infer
 
 
-def _pool_window(p: Params):
+def _pool_window(p: Settings):
     return _pool_geometry(p)
 
 
 def _pool_torch_for(cls: str):
-    def call(p: Params, shapes: list[Shape]) -> TorchCall:
+    def call(p: Settings, shapes: list[Shape]) -> TorchCall:
         extra = {}
         if cls == "AvgPool2d":
             extra["count_include_pad"] = _unless(p["count_include_pad"], True)
@@ -414,7 +421,7 @@ def _pool_torch_for(cls: str):
     return call
 
 
-def _pool_explain(p: Params, shapes: list[Shape], out: Shape) -> list[str]:
+def _pool_explain(p: Settings, shapes: list[Shape], out: Shape) -> list[str]:
     k, s, pad = _pool_geometry(p)
     lines = _size_lines(shapes[0], out, k, s, pad, ceil_mode=p["ceil_mode"])
     lines.append(f"channels stay {out[0]}; params: 0 (pooling has no weights)")
@@ -422,8 +429,8 @@ def _pool_explain(p: Params, shapes: list[Shape], out: Shape) -> list[str]:
 
 
 _POOL_PARAMS = (
-    Param("kernel_size", SIZE2, 2, "kernel", "window size F", min=1, max=1024),
-    Param(
+    Setting("kernel_size", SIZE2, 2, "kernel", "window size F", min=1, max=1024),
+    Setting(
         "stride",
         SIZE2,
         None,
@@ -433,8 +440,8 @@ _POOL_PARAMS = (
         max=1024,
         optional=True,
     ),
-    Param("padding", SIZE2, 0, "padding", "P on each side, at most half the kernel", min=0, max=512),
-    Param("ceil_mode", BOOL, False, "ceil mode", "round the output size up instead of down"),
+    Setting("padding", SIZE2, 0, "padding", "P on each side, at most half the kernel", min=0, max=512),
+    Setting("ceil_mode", BOOL, False, "ceil mode", "round the output size up instead of down"),
 )
 
 
@@ -443,7 +450,7 @@ _POOL_PARAMS = (
 
 
 def _adaptive_infer_for(block: str):
-    def infer(p: Params, shapes: list[Shape]) -> Shape:
+    def infer(p: Settings, shapes: list[Shape]) -> Shape:
         c, _, _ = _expect_image(block, shapes[0])
         oh, ow = pair(p["output_size"])
         return (c, oh, ow)
@@ -451,7 +458,7 @@ def _adaptive_infer_for(block: str):
     return infer
 
 
-def _adaptive_explain(p: Params, shapes: list[Shape], out: Shape) -> list[str]:
+def _adaptive_explain(p: Settings, shapes: list[Shape], out: Shape) -> list[str]:
     _, h, w = shapes[0]
     return [f"{_xy(h, w)} is split into {_xy(*out[1:])} regions, one value per region and channel"]
 
@@ -460,49 +467,49 @@ def _adaptive_explain(p: Params, shapes: list[Shape], out: Shape) -> list[str]:
 # Point-wise blocks (activations, dropout)
 
 
-def _same_shape(p: Params, shapes: list[Shape]) -> Shape:
+def _same_shape(p: Settings, shapes: list[Shape]) -> Shape:
     return shapes[0]
 
 
 def _image_same_shape_for(block: str):
-    def infer(p: Params, shapes: list[Shape]) -> Shape:
+    def infer(p: Settings, shapes: list[Shape]) -> Shape:
         return _expect_image(block, shapes[0])
 
     return infer
 
 
 def _simple_torch(cls: str, **fixed: Any):
-    def call(p: Params, shapes: list[Shape]) -> TorchCall:
+    def call(p: Settings, shapes: list[Shape]) -> TorchCall:
         return TorchCall(cls, (), tuple(fixed.items()))
 
     return call
 
 
 def _dropout_torch_for(cls: str):
-    def call(p: Params, shapes: list[Shape]) -> TorchCall:
+    def call(p: Settings, shapes: list[Shape]) -> TorchCall:
         return TorchCall(cls, (), _kw(p=_unless(p["p"], 0.5)))
 
     return call
 
 
-def _leaky_torch(p: Params, shapes: list[Shape]) -> TorchCall:
+def _leaky_torch(p: Settings, shapes: list[Shape]) -> TorchCall:
     return TorchCall("LeakyReLU", (), _kw(negative_slope=_unless(p["negative_slope"], 0.01)))
 
 
-def _elu_torch(p: Params, shapes: list[Shape]) -> TorchCall:
+def _elu_torch(p: Settings, shapes: list[Shape]) -> TorchCall:
     return TorchCall("ELU", (), _kw(alpha=_unless(p["alpha"], 1.0)))
 
 
-def _gelu_torch(p: Params, shapes: list[Shape]) -> TorchCall:
+def _gelu_torch(p: Settings, shapes: list[Shape]) -> TorchCall:
     return TorchCall("GELU", (), _kw(approximate=_unless(p["approximate"], "none")))
 
 
-def _softmax_torch(p: Params, shapes: list[Shape]) -> TorchCall:
+def _softmax_torch(p: Settings, shapes: list[Shape]) -> TorchCall:
     # dim=1 is the channel/feature axis once the batch dimension is added
     return TorchCall("Softmax", (), (("dim", 1),))
 
 
-def _pointwise_explain(p: Params, shapes: list[Shape], out: Shape) -> list[str]:
+def _pointwise_explain(p: Settings, shapes: list[Shape], out: Shape) -> list[str]:
     return [f"element-wise: shape stays {_hw(out)}; params: 0"]
 
 
@@ -510,13 +517,13 @@ def _pointwise_explain(p: Params, shapes: list[Shape], out: Shape) -> list[str]:
 # Normalisation
 
 
-def _bn2d_count(p: Params, shapes: list[Shape]) -> tuple[int, int]:
+def _bn2d_count(p: Settings, shapes: list[Shape]) -> tuple[int, int]:
     c = shapes[0][0]
     return (2 * c if p["affine"] else 0), 2 * c + 1
 
 
 def _bn_torch_for(cls: str):
-    def call(p: Params, shapes: list[Shape]) -> TorchCall:
+    def call(p: Settings, shapes: list[Shape]) -> TorchCall:
         return TorchCall(
             cls,
             (shapes[0][0],),
@@ -530,7 +537,7 @@ def _bn_torch_for(cls: str):
     return call
 
 
-def _bn_explain(p: Params, shapes: list[Shape], out: Shape) -> list[str]:
+def _bn_explain(p: Settings, shapes: list[Shape], out: Shape) -> list[str]:
     c = shapes[0][0]
     learn = f"2*{c} = {_f(2 * c)} (a scale and a shift per channel)" if p["affine"] else "0"
     return [
@@ -539,7 +546,7 @@ def _bn_explain(p: Params, shapes: list[Shape], out: Shape) -> list[str]:
     ]
 
 
-def _bn1d_infer(p: Params, shapes: list[Shape]) -> Shape:
+def _bn1d_infer(p: Settings, shapes: list[Shape]) -> Shape:
     if len(shapes[0]) != 1:
         raise ShapeError(
             f"BatchNorm1d needs a flat vector but gets {_hw(shapes[0])}",
@@ -549,7 +556,7 @@ def _bn1d_infer(p: Params, shapes: list[Shape]) -> Shape:
     return shapes[0]
 
 
-def _lrn_torch(p: Params, shapes: list[Shape]) -> TorchCall:
+def _lrn_torch(p: Settings, shapes: list[Shape]) -> TorchCall:
     return TorchCall(
         "LocalResponseNorm",
         (p["size"],),
@@ -557,7 +564,7 @@ def _lrn_torch(p: Params, shapes: list[Shape]) -> TorchCall:
     )
 
 
-def _lrn_explain(p: Params, shapes: list[Shape], out: Shape) -> list[str]:
+def _lrn_explain(p: Settings, shapes: list[Shape], out: Shape) -> list[str]:
     return [
         f"each value is divided by (k + alpha/n * sum of squares over {p['size']} neighbouring "
         f"channels)^beta; shape stays {_hw(out)}; params: 0"
@@ -568,17 +575,17 @@ def _lrn_explain(p: Params, shapes: list[Shape], out: Shape) -> list[str]:
 # Dense
 
 
-def _flatten_infer(p: Params, shapes: list[Shape]) -> Shape:
+def _flatten_infer(p: Settings, shapes: list[Shape]) -> Shape:
     return (prod(shapes[0]),)
 
 
-def _flatten_explain(p: Params, shapes: list[Shape], out: Shape) -> list[str]:
+def _flatten_explain(p: Settings, shapes: list[Shape], out: Shape) -> list[str]:
     if len(shapes[0]) == 1:
         return [f"already flat: {out[0]} features"]
     return [f"{'*'.join(str(d) for d in shapes[0])} = {_f(out[0])} features"]
 
 
-def _linear_infer(p: Params, shapes: list[Shape]) -> Shape:
+def _linear_infer(p: Settings, shapes: list[Shape]) -> Shape:
     shape = shapes[0]
     if len(shape) != 1:
         raise ShapeError(
@@ -589,20 +596,20 @@ def _linear_infer(p: Params, shapes: list[Shape]) -> Shape:
     return (p["out_features"],)
 
 
-def _linear_count(p: Params, shapes: list[Shape]) -> tuple[int, int]:
+def _linear_count(p: Settings, shapes: list[Shape]) -> tuple[int, int]:
     n, out = shapes[0][0], p["out_features"]
     return n * out + (out if p["bias"] else 0), 0
 
 
-def _linear_macs(p: Params, shapes: list[Shape], out: Shape) -> int:
+def _linear_macs(p: Settings, shapes: list[Shape], out: Shape) -> int:
     return prod(shapes[0]) * p["out_features"]
 
 
-def _linear_torch(p: Params, shapes: list[Shape]) -> TorchCall:
+def _linear_torch(p: Settings, shapes: list[Shape]) -> TorchCall:
     return TorchCall("Linear", (shapes[0][0], p["out_features"]), _kw(bias=_unless(p["bias"], True)))
 
 
-def _linear_explain(p: Params, shapes: list[Shape], out: Shape) -> list[str]:
+def _linear_explain(p: Settings, shapes: list[Shape], out: Shape) -> list[str]:
     n, m = shapes[0][0], out[0]
     bias = f" + {m}" if p["bias"] else ""
     return [
@@ -620,7 +627,7 @@ def _names(shapes: list[Shape]) -> str:
     return ", ".join(_hw(s) for s in shapes)
 
 
-def _add_infer(p: Params, shapes: list[Shape]) -> Shape:
+def _add_infer(p: Settings, shapes: list[Shape]) -> Shape:
     first = shapes[0]
     for other in shapes[1:]:
         if other != first:
@@ -635,11 +642,11 @@ def _add_infer(p: Params, shapes: list[Shape]) -> Shape:
     return first
 
 
-def _add_explain(p: Params, shapes: list[Shape], out: Shape) -> list[str]:
+def _add_explain(p: Settings, shapes: list[Shape], out: Shape) -> list[str]:
     return [f"element-wise sum of {len(shapes)} inputs of shape {_hw(out)}; params: 0"]
 
 
-def _concat_infer(p: Params, shapes: list[Shape]) -> Shape:
+def _concat_infer(p: Settings, shapes: list[Shape]) -> Shape:
     ranks = {len(s) for s in shapes}
     if len(ranks) > 1:
         raise ShapeError(
@@ -660,15 +667,45 @@ def _concat_infer(p: Params, shapes: list[Shape]) -> Shape:
     return (sum(s[0] for s in shapes),)
 
 
-def _concat_explain(p: Params, shapes: list[Shape], out: Shape) -> list[str]:
+def _concat_explain(p: Settings, shapes: list[Shape], out: Shape) -> list[str]:
     chans = " + ".join(str(s[0]) for s in shapes)
     return [f"channels: {chans} = {out[0]}; output {_hw(out)}; params: 0"]
+
+
+def _size_text(v) -> str:
+    return f"{v}x{v}" if isinstance(v, int) else f"{v[0]}x{v[1]}"
+
+
+def _num_text(v) -> str:
+    return str(v) if isinstance(v, int | str) else f"{v[0]},{v[1]}"
+
+
+def _conv_card(p: Settings) -> str:
+    k, c = _size_text(p["kernel_size"]), p["out_channels"]
+    text = f"{k}, {c}, s{_num_text(p['stride'])}, p{_num_text(p['padding'])}"
+    if p["dilation"] != 1:
+        text += f", d{_num_text(p['dilation'])}"
+    if p["groups"] != 1:
+        text += f", g{p['groups']}"
+    return text
+
+
+def _pool_card(p: Settings) -> str:
+    stride = p["stride"] if p["stride"] is not None else p["kernel_size"]
+    text = f"{_size_text(p['kernel_size'])}, s{_num_text(stride)}"
+    if p["padding"] != 0:
+        text += f", p{_num_text(p['padding'])}"
+    return text + (", ceil" if p["ceil_mode"] else "")
+
+
+def _adaptive_card(p: Settings) -> str:
+    return "global" if p["output_size"] == 1 else f"to {_size_text(p['output_size'])}"
 
 
 # ---------------------------------------------------------------------------------------
 # The registry
 
-_P_DROPOUT = Param("p", FLOAT, 0.5, "drop probability", "chance of zeroing each value", 0.0, 1.0)
+_P_DROPOUT = Setting("p", FLOAT, 0.5, "drop probability", "chance of zeroing each value", 0.0, 1.0)
 
 _SPECS = (
     LayerSpec(
@@ -677,11 +714,12 @@ _SPECS = (
         "input",
         "The network's input tensor (channels x height x width).",
         _input_infer,
-        params=(Param("shape", SHAPE, (1, 28, 28), "shape", "channels, height, width"),),
+        settings=(Setting("shape", SHAPE, (1, 28, 28), "shape", "channels, height, width"),),
         explain=_input_explain,
         forward=INPUT,
         min_inputs=0,
         max_inputs=0,
+        card=lambda p: " x ".join(map(str, p["shape"])),
     ),
     LayerSpec(
         "Conv2d",
@@ -689,14 +727,16 @@ _SPECS = (
         "conv",
         "2-D convolution: slides learned K x K filters over the input.",
         _conv_infer,
-        params=(
-            Param("out_channels", INT, 16, "filters", "number of filters N", 1, 65536),
-            Param("kernel_size", SIZE2, 3, "kernel", "filter size F (or [height, width])", 1, 1024),
-            Param("stride", SIZE2, 1, "stride", "step S between positions", 1, 1024),
-            Param("padding", PADDING, 0, "padding", "zeros P added on each side, or 'same'", 0, 1024),
-            Param("dilation", SIZE2, 1, "dilation", "spacing between kernel taps", 1, 256),
-            Param("groups", INT, 1, "groups", "split channels into groups (depthwise = channels)", 1, 65536),
-            Param("bias", BOOL, True, "bias", "add a learned bias per filter"),
+        settings=(
+            Setting("out_channels", INT, 16, "filters", "number of filters N", 1, 65536),
+            Setting("kernel_size", SIZE2, 3, "kernel", "filter size F (or [height, width])", 1, 1024),
+            Setting("stride", SIZE2, 1, "stride", "step S between positions", 1, 1024),
+            Setting("padding", PADDING, 0, "padding", "zeros P added on each side, or 'same'", 0, 1024),
+            Setting("dilation", SIZE2, 1, "dilation", "spacing between kernel taps", 1, 256),
+            Setting(
+                "groups", INT, 1, "groups", "split channels into groups (depthwise = channels)", 1, 65536
+            ),
+            Setting("bias", BOOL, True, "bias", "add a learned bias per filter"),
         ),
         count=_conv_count,
         macs=_conv_macs,
@@ -705,6 +745,8 @@ _SPECS = (
         torch=_conv_torch,
         explain=_conv_explain,
         input_rank=3,
+        card=_conv_card,
+        shows_filters=True,
     ),
     LayerSpec(
         "MaxPool2d",
@@ -712,11 +754,12 @@ _SPECS = (
         "pool",
         "Max pooling: keeps the largest value of each window.",
         _pool_infer_for("MaxPool2d"),
-        params=_POOL_PARAMS,
+        settings=_POOL_PARAMS,
         window=_pool_window,
         torch=_pool_torch_for("MaxPool2d"),
         explain=_pool_explain,
         input_rank=3,
+        card=_pool_card,
     ),
     LayerSpec(
         "AvgPool2d",
@@ -724,14 +767,15 @@ _SPECS = (
         "avgpool",
         "Average pooling: averages each window.",
         _pool_infer_for("AvgPool2d"),
-        params=(
+        settings=(
             *_POOL_PARAMS,
-            Param("count_include_pad", BOOL, True, "count padding", "include padded zeros in the mean"),
+            Setting("count_include_pad", BOOL, True, "count padding", "include padded zeros in the mean"),
         ),
         window=_pool_window,
         torch=_pool_torch_for("AvgPool2d"),
         explain=_pool_explain,
         input_rank=3,
+        card=_pool_card,
     ),
     LayerSpec(
         "AdaptiveAvgPool2d",
@@ -739,11 +783,12 @@ _SPECS = (
         "adapool",
         "Averages into a fixed output size, whatever the input size (output size 1: global average pooling).",
         _adaptive_infer_for("AdaptiveAvgPool2d"),
-        params=(Param("output_size", SIZE2, 1, "output size", "H x W of the output", 1, 4096),),
+        settings=(Setting("output_size", SIZE2, 1, "output size", "H x W of the output", 1, 4096),),
         window=lambda p: GLOBAL,
         torch=lambda p, s: TorchCall("AdaptiveAvgPool2d", (p["output_size"],)),
         explain=_adaptive_explain,
         input_rank=3,
+        card=_adaptive_card,
     ),
     LayerSpec(
         "AdaptiveMaxPool2d",
@@ -751,11 +796,12 @@ _SPECS = (
         "adamaxpool",
         "Max-pools into a fixed output size.",
         _adaptive_infer_for("AdaptiveMaxPool2d"),
-        params=(Param("output_size", SIZE2, 1, "output size", "H x W of the output", 1, 4096),),
+        settings=(Setting("output_size", SIZE2, 1, "output size", "H x W of the output", 1, 4096),),
         window=lambda p: GLOBAL,
         torch=lambda p, s: TorchCall("AdaptiveMaxPool2d", (p["output_size"],)),
         explain=_adaptive_explain,
         input_rank=3,
+        card=_adaptive_card,
     ),
     LayerSpec(
         "ReLU",
@@ -772,9 +818,10 @@ _SPECS = (
         "lrelu",
         "x if x > 0 else slope * x",
         _same_shape,
-        params=(Param("negative_slope", FLOAT, 0.01, "slope", "slope for negative inputs", 0.0, 1.0),),
+        settings=(Setting("negative_slope", FLOAT, 0.01, "slope", "slope for negative inputs", 0.0, 1.0),),
         torch=_leaky_torch,
         explain=_pointwise_explain,
+        card=lambda p: f"slope {p['negative_slope']:g}",
     ),
     LayerSpec(
         "ELU",
@@ -782,7 +829,7 @@ _SPECS = (
         "elu",
         "x if x > 0 else alpha * (exp(x) - 1)",
         _same_shape,
-        params=(Param("alpha", FLOAT, 1.0, "alpha", "saturation value for negative inputs", 0.0, 100.0),),
+        settings=(Setting("alpha", FLOAT, 1.0, "alpha", "saturation value for negative inputs", 0.0, 100.0),),
         torch=_elu_torch,
         explain=_pointwise_explain,
     ),
@@ -792,8 +839,10 @@ _SPECS = (
         "gelu",
         "Gaussian error linear unit, as in transformers.",
         _same_shape,
-        params=(
-            Param("approximate", CHOICE, "none", "approximation", "exact or tanh", choices=("none", "tanh")),
+        settings=(
+            Setting(
+                "approximate", CHOICE, "none", "approximation", "exact or tanh", choices=("none", "tanh")
+            ),
         ),
         torch=_gelu_torch,
         explain=_pointwise_explain,
@@ -825,6 +874,7 @@ _SPECS = (
         _same_shape,
         torch=_softmax_torch,
         explain=_pointwise_explain,
+        outputs_probabilities=True,
     ),
     LayerSpec(
         "BatchNorm2d",
@@ -832,10 +882,10 @@ _SPECS = (
         "bn",
         "Normalises each channel over the batch, then scales and shifts.",
         _image_same_shape_for("BatchNorm2d"),
-        params=(
-            Param("eps", FLOAT, 1e-5, "epsilon", "added to the variance for stability", 0.0, 1.0),
-            Param("momentum", FLOAT, 0.1, "momentum", "update rate of the running statistics", 0.0, 1.0),
-            Param("affine", BOOL, True, "affine", "learn a scale and shift per channel"),
+        settings=(
+            Setting("eps", FLOAT, 1e-5, "epsilon", "added to the variance for stability", 0.0, 1.0),
+            Setting("momentum", FLOAT, 0.1, "momentum", "update rate of the running statistics", 0.0, 1.0),
+            Setting("affine", BOOL, True, "affine", "learn a scale and shift per channel"),
         ),
         count=_bn2d_count,
         torch=_bn_torch_for("BatchNorm2d"),
@@ -848,10 +898,10 @@ _SPECS = (
         "bn",
         "Batch normalisation of a flat feature vector.",
         _bn1d_infer,
-        params=(
-            Param("eps", FLOAT, 1e-5, "epsilon", "added to the variance for stability", 0.0, 1.0),
-            Param("momentum", FLOAT, 0.1, "momentum", "update rate of the running statistics", 0.0, 1.0),
-            Param("affine", BOOL, True, "affine", "learn a scale and shift per feature"),
+        settings=(
+            Setting("eps", FLOAT, 1e-5, "epsilon", "added to the variance for stability", 0.0, 1.0),
+            Setting("momentum", FLOAT, 0.1, "momentum", "update rate of the running statistics", 0.0, 1.0),
+            Setting("affine", BOOL, True, "affine", "learn a scale and shift per feature"),
         ),
         count=_bn2d_count,
         torch=_bn_torch_for("BatchNorm1d"),
@@ -864,15 +914,16 @@ _SPECS = (
         "lrn",
         "Local response normalisation across neighbouring channels (AlexNet).",
         _image_same_shape_for("LocalResponseNorm"),
-        params=(
-            Param("size", INT, 5, "size", "number of neighbouring channels", 1, 1024),
-            Param("alpha", FLOAT, 1e-4, "alpha", "scale", 0.0, 10.0),
-            Param("beta", FLOAT, 0.75, "beta", "exponent", 0.0, 10.0),
-            Param("k", FLOAT, 1.0, "k", "additive constant", 0.0, 100.0),
+        settings=(
+            Setting("size", INT, 5, "size", "number of neighbouring channels", 1, 1024),
+            Setting("alpha", FLOAT, 1e-4, "alpha", "scale", 0.0, 10.0),
+            Setting("beta", FLOAT, 0.75, "beta", "exponent", 0.0, 10.0),
+            Setting("k", FLOAT, 1.0, "k", "additive constant", 0.0, 100.0),
         ),
         torch=_lrn_torch,
         explain=_lrn_explain,
         input_rank=3,
+        card=lambda p: f"size {p['size']}",
     ),
     LayerSpec(
         "Dropout",
@@ -880,9 +931,10 @@ _SPECS = (
         "drop",
         "Zeroes random values while training.",
         _same_shape,
-        params=(_P_DROPOUT,),
+        settings=(_P_DROPOUT,),
         torch=_dropout_torch_for("Dropout"),
         explain=_pointwise_explain,
+        card=lambda p: f"p = {p['p']:g}",
     ),
     LayerSpec(
         "Dropout2d",
@@ -890,10 +942,11 @@ _SPECS = (
         "drop",
         "Zeroes whole random channels while training.",
         _image_same_shape_for("Dropout2d"),
-        params=(_P_DROPOUT,),
+        settings=(_P_DROPOUT,),
         torch=_dropout_torch_for("Dropout2d"),
         explain=_pointwise_explain,
         input_rank=3,
+        card=lambda p: f"p = {p['p']:g}",
     ),
     LayerSpec(
         "Flatten",
@@ -911,9 +964,9 @@ _SPECS = (
         "fc",
         "Fully connected layer: every input feeds every output.",
         _linear_infer,
-        params=(
-            Param("out_features", INT, 10, "units", "number of outputs", 1, 1_000_000),
-            Param("bias", BOOL, True, "bias", "add a learned bias per output"),
+        settings=(
+            Setting("out_features", INT, 10, "units", "number of outputs", 1, 1_000_000),
+            Setting("bias", BOOL, True, "bias", "add a learned bias per output"),
         ),
         count=_linear_count,
         macs=_linear_macs,
@@ -921,6 +974,7 @@ _SPECS = (
         torch=_linear_torch,
         explain=_linear_explain,
         input_rank=1,
+        card=lambda p: f"{p['out_features']} units",
     ),
     LayerSpec(
         "Add",
@@ -948,16 +1002,29 @@ _SPECS = (
 
 CATALOG: dict[str, LayerSpec] = {spec.type: spec for spec in _SPECS}
 
-CATEGORIES = (
-    "input",
-    "convolution",
-    "pooling",
-    "activation",
-    "normalization",
-    "regularization",
-    "dense",
-    "merge",
-)
+
+@dataclass(frozen=True, slots=True)
+class Category:
+    """A palette group: its title and the colour its blocks wear on the canvas."""
+
+    name: str
+    title: str
+    colour: str  # "#rrggbb"
+
+
+CATEGORIES: dict[str, Category] = {
+    c.name: c
+    for c in (
+        Category("input", "Input", "#5c6bc0"),
+        Category("convolution", "Convolution", "#1e88e5"),
+        Category("pooling", "Pooling", "#00897b"),
+        Category("activation", "Activation", "#ef6c00"),
+        Category("normalization", "Normalization", "#8e24aa"),
+        Category("regularization", "Regularization", "#6d4c41"),
+        Category("dense", "Dense", "#43a047"),
+        Category("merge", "Merge", "#546e7a"),
+    )
+}
 
 
 def spec_for(block_type: str) -> LayerSpec:

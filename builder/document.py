@@ -28,8 +28,8 @@ from typing import Any
 
 from .atomic import write_atomic
 from .catalog import CATALOG
-from .errors import GraphFormatError, ParamError
-from .graph import Edge, Graph, Node, coerce_params, is_valid_id
+from .errors import GraphFormatError, SettingError
+from .graph import Edge, Graph, Node, coerce_settings, is_valid_id
 
 FORMAT = "convcanvas-graph"
 VERSION = 1
@@ -40,13 +40,13 @@ def graph_to_dict(graph: Graph) -> dict[str, Any]:
     nodes = []
     for node in graph.nodes.values():
         defaults = CATALOG[node.type].defaults()
-        params = {k: _jsonable(v) for k, v in node.params.items() if v != defaults.get(k)}
+        settings = {k: _jsonable(v) for k, v in node.settings.items() if v != defaults.get(k)}
         if node.type == "Input":
-            params = {k: _jsonable(v) for k, v in node.params.items()}
+            settings = {k: _jsonable(v) for k, v in node.settings.items()}
         entry: dict[str, Any] = {
             "id": node.id,
             "type": node.type,
-            "params": params,
+            "params": settings,
             "pos": [round(node.pos[0], 1), round(node.pos[1], 1)],
         }
         if node.frozen:
@@ -168,20 +168,20 @@ def graph_from_dict(data: Any, source: str = "<document>") -> Graph:
     return graph
 
 
-def param_problems(block_type: str, params: dict[str, Any]) -> list[str]:
-    """Every problem with `params` for `block_type`, each with its fix; empty if none."""
+def setting_problems(block_type: str, settings: dict[str, Any]) -> list[str]:
+    """Every problem with `settings` for `block_type`, each with its fix; empty if none."""
     spec = CATALOG[block_type]
-    known = {p.name for p in spec.params}
+    known = {p.name for p in spec.settings}
     problems = [
         f"{block_type} has no parameter {name!r}; its parameters are: {', '.join(sorted(known)) or 'none'}"
-        for name in params
+        for name in settings
         if name not in known
     ]
-    for param in spec.params:
-        if param.name in params:
+    for param in spec.settings:
+        if param.name in settings:
             try:
-                param.coerce(params[param.name])
-            except ParamError as e:
+                param.coerce(settings[param.name])
+            except SettingError as e:
                 problems.append(f"{e.message}; {e.fix}")
     return problems
 
@@ -203,15 +203,15 @@ def _read_node(raw: Any, where: str, problems: list[str]) -> Node | None:
             f"{where}: unknown block type {block_type!r}; known types: {', '.join(sorted(CATALOG))}"
         )
         return None
-    params = raw.get("params", {})
-    if not isinstance(params, dict):
-        problems.append(f"{where}: params must be an object, got {params!r}")
+    settings = raw.get("params", {})
+    if not isinstance(settings, dict):
+        problems.append(f"{where}: settings must be an object, got {settings!r}")
         return None
-    bad = param_problems(block_type, params)
+    bad = setting_problems(block_type, settings)
     if bad:
         problems += [f"{where}: {message}" for message in bad]
         return None
-    params = coerce_params(block_type, params)
+    settings = coerce_settings(block_type, settings)
     pos = raw.get("pos", [0, 0])
     if (
         not isinstance(pos, list)
@@ -224,4 +224,4 @@ def _read_node(raw: Any, where: str, problems: list[str]) -> Node | None:
     if not isinstance(frozen, bool):
         problems.append(f"{where}: frozen must be true or false, got {frozen!r}")
         return None
-    return Node(node_id, block_type, params, (float(pos[0]), float(pos[1])), frozen)
+    return Node(node_id, block_type, settings, (float(pos[0]), float(pos[1])), frozen)

@@ -9,12 +9,12 @@ class ConvCanvasError(Exception):
     """Base class for every error the core raises on purpose."""
 
 
-class ParamError(ConvCanvasError):
-    """A parameter value is of the wrong kind or out of its range."""
+class SettingError(ConvCanvasError):
+    """A block setting has a value of the wrong kind or out of its range."""
 
-    def __init__(self, param: str, message: str, fix: str = ""):
+    def __init__(self, setting: str, message: str, fix: str = ""):
         super().__init__(message)
-        self.param = param
+        self.setting = setting
         self.message = message
         self.fix = fix
 
@@ -23,15 +23,15 @@ class ShapeError(ConvCanvasError):
     """A block cannot accept the shapes fed into it.
 
     `code` identifies the rule that was broken so that a user interface can offer a
-    one-click fix; `param` names the parameter that causes it, when there is one.
+    one-click fix; `setting` names the block setting that causes it, when there is one.
     """
 
-    def __init__(self, message: str, fix: str = "", *, code: str = "shape", param: str | None = None):
+    def __init__(self, message: str, fix: str = "", *, code: str = "shape", setting: str | None = None):
         super().__init__(message)
         self.message = message
         self.fix = fix
         self.code = code
-        self.param = param
+        self.setting = setting
 
 
 class GraphFormatError(ConvCanvasError):
@@ -58,14 +58,14 @@ class Issue:
     """One problem found in a graph, attached to a node.
 
     `code` is a stable identifier of the broken rule (e.g. ``"needs_flatten"``)
-    that front ends use to offer fixes; `param` names the offending parameter.
+    that front ends use to offer fixes; `setting` names the offending block setting.
     """
 
     node: str
     message: str
     fix: str = ""
     code: str = "shape"
-    param: str | None = None
+    setting: str | None = None
     severity: str = "error"
 
     def __str__(self) -> str:

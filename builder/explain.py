@@ -19,7 +19,7 @@ def explain_node(graph: Graph, result: Inference, node_id: str) -> list[str]:
             return [f"error: {info.error.message}", f"fix: {info.error.fix}"]
         return ["shape unknown: a block before this one has an error"]
     spec = CATALOG[node.type]
-    lines = list(spec.explain(node.params, info.input_shapes, info.shape))
+    lines = list(spec.explain(node.settings, info.input_shapes, info.shape))
     if info.receptive_field is None:
         lines.append("receptive field: the whole input")
     else:
@@ -28,8 +28,8 @@ def explain_node(graph: Graph, result: Inference, node_id: str) -> list[str]:
         rf = f"{rh}x{rw}" if rh != rw else f"{rh}x{rh}"
         jump = f"{jh}" if jh == jw else f"{jh}x{jw}"
         lines.append(f"receptive field: {rf} input pixels; cumulative stride {jump}")
-    if node.frozen and info.params:
-        lines.append(f"frozen: its {info.params:,} parameters are not trained")
+    if node.frozen and info.learnable:
+        lines.append(f"frozen: its {info.learnable:,} parameters are not trained")
     for w in info.warnings:
         lines.append(f"warning: {w.message}")
     return lines

@@ -21,19 +21,19 @@ class InsertBetween:
     source: str
     target: str
     block_type: str
-    params: dict[str, Any] = field(default_factory=dict)
+    settings: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
-class SetParams:
+class SetSettings:
     node: str
-    params: dict[str, Any]
+    settings: dict[str, Any]
 
 
 @dataclass(frozen=True)
 class Fix:
     title: str
-    edits: tuple[InsertBetween | SetParams, ...]
+    edits: tuple[InsertBetween | SetSettings, ...]
 
 
 def fix_for(graph: Graph, result: Inference, issue: Issue) -> Fix | None:
@@ -45,9 +45,9 @@ def fix_for(graph: Graph, result: Inference, issue: Issue) -> Fix | None:
     if issue.code == "needs_flatten" and len(sources) == 1:
         return Fix(f"Insert Flatten before {node.id}", (InsertBetween(sources[0], node.id, "Flatten"),))
     if issue.code == "kernel_too_large" and node.type == "Conv2d":
-        stride = node.params["stride"]
+        stride = node.settings["stride"]
         if stride in (1, (1, 1)):
-            return Fix(f"Set {node.id} padding to 'same'", (SetParams(node.id, {"padding": "same"}),))
+            return Fix(f"Set {node.id} padding to 'same'", (SetSettings(node.id, {"padding": "same"}),))
         return None
     if issue.code == "add_channels":
         return _match_channels(graph, result, node.id, sources)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .catalog import CATALOG, INPUT_PRESETS, spec_for
-from .errors import ParamError
+from .errors import SettingError
 
 _ID_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # Attribute names of torch.nn.Module that a submodule named after a node must not shadow.
@@ -74,7 +74,7 @@ class Node:
 
     id: str
     type: str
-    params: dict[str, Any]
+    settings: dict[str, Any]
     pos: tuple[float, float] = (0.0, 0.0)
     frozen: bool = False  # parameters are not trained (transfer learning)
 
@@ -133,7 +133,7 @@ class Graph:
     def add_node(
         self,
         block_type: str,
-        params: dict[str, Any] | None = None,
+        settings: dict[str, Any] | None = None,
         pos: tuple[float, float] = (0.0, 0.0),
         node_id: str | None = None,
         frozen: bool = False,
@@ -147,7 +147,7 @@ class Graph:
                 f"{node_id!r} is not a usable node id: use letters, digits and underscores, "
                 "starting with a letter, and avoid Python keywords"
             )
-        node = Node(node_id, block_type, coerce_params(block_type, params or {}), tuple(pos), frozen)
+        node = Node(node_id, block_type, coerce_settings(block_type, settings or {}), tuple(pos), frozen)
         self.nodes[node_id] = node
         return node
 
@@ -179,13 +179,13 @@ class Graph:
         del self.edges[index]
         return index
 
-    def set_params(self, node_id: str, params: dict[str, Any]) -> dict[str, Any]:
+    def set_settings(self, node_id: str, settings: dict[str, Any]) -> dict[str, Any]:
         """Update some parameters (validated); return the previous values of those keys."""
         node = self.node(node_id)
-        merged = {**node.params, **params}
-        node_params = coerce_params(node.type, merged)
-        old = {k: node.params[k] for k in params}
-        node.params = node_params
+        merged = {**node.settings, **settings}
+        node_params = coerce_settings(node.type, merged)
+        old = {k: node.settings[k] for k in settings}
+        node.settings = node_params
         return old
 
     def rename(self, old_id: str, new_id: str) -> None:
@@ -216,7 +216,7 @@ class Graph:
         node = self.input_node()
         if node is None:
             raise ValueError("the graph has no Input node")
-        self.set_params(node.id, {"shape": tuple(shape)})
+        self.set_settings(node.id, {"shape": tuple(shape)})
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Graph):
@@ -229,21 +229,21 @@ class Graph:
         )
 
 
-def coerce_params(block_type: str, params: dict[str, Any]) -> dict[str, Any]:
-    """Validate `params` for `block_type`, fill defaults, return canonical values.
+def coerce_settings(block_type: str, settings: dict[str, Any]) -> dict[str, Any]:
+    """Validate `settings` for `block_type`, fill defaults, return canonical values.
 
-    Raises `ParamError` for the first bad or unknown parameter.
+    Raises `SettingError` for the first bad or unknown parameter.
     """
     spec = spec_for(block_type)
-    known = {p.name for p in spec.params}
-    for name in params:
+    known = {p.name for p in spec.settings}
+    for name in settings:
         if name not in known:
-            raise ParamError(
+            raise SettingError(
                 name,
                 f"{block_type} has no parameter {name!r}",
                 fix=f"use one of: {', '.join(sorted(known)) or 'none (it takes no parameters)'}",
             )
-    return {p.name: p.coerce(params.get(p.name, p.default)) for p in spec.params}
+    return {p.name: p.coerce(settings.get(p.name, p.default)) for p in spec.settings}
 
 
 def chain(
@@ -253,8 +253,8 @@ def chain(
     graph = Graph(name=name)
     prev = graph.add_node("Input", {"shape": input_shape}).id
     for i, block in enumerate(blocks, start=1):
-        block_type, params = (block, {}) if isinstance(block, str) else block
-        node = graph.add_node(block_type, params, pos=(i * 200.0, 0.0))
+        block_type, settings = (block, {}) if isinstance(block, str) else block
+        node = graph.add_node(block_type, settings, pos=(i * 200.0, 0.0))
         graph.connect(prev, node.id)
         prev = node.id
     return graph

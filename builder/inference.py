@@ -29,7 +29,7 @@ class NodeInfo:
     status: str = UNKNOWN
     shape: Shape | None = None
     input_shapes: list[Shape] = ()
-    params: int = 0  # learnable parameters (torch's parameters())
+    learnable: int = 0  # learnable parameters (torch's parameters())
     trainable: int = 0  # learnable parameters that training updates (not frozen)
     buffers: int = 0  # non-learned state such as BatchNorm running statistics
     activations: int = 0  # values in the output tensor
@@ -56,7 +56,7 @@ class Inference:
 
     @property
     def total_params(self) -> int:
-        return sum(n.params for n in self.nodes.values())
+        return sum(n.learnable for n in self.nodes.values())
 
     @property
     def trainable_params(self) -> int:
@@ -124,11 +124,11 @@ def infer(graph: Graph) -> Inference:
                 infos[nid] = NodeInfo(nid, node.type)
                 continue
         shapes = [u.shape for u in upstream]
-        params = node.params
+        params = node.settings
         try:
             shape, learnable, buffers, macs, window = spec.analyze(params, shapes)
         except ShapeError as e:
-            issue = Issue(nid, e.message, e.fix, e.code, e.param)
+            issue = Issue(nid, e.message, e.fix, e.code, e.setting)
             infos[nid] = NodeInfo(nid, node.type, ERROR, error=issue)
             errors.append(issue)
             continue
@@ -318,7 +318,7 @@ def _dropped_warning(nid: str, remainders) -> Issue:
         "; ".join(parts),
         "adjust padding or stride so the windows tile the input exactly, or enable ceil mode",
         code="dropped_rows",
-        param="stride",
+        setting="stride",
         severity="warning",
     )
 
@@ -371,6 +371,16 @@ def _output_node(order, succs, infos, warnings) -> str | None:
         infos[nid].warnings = [*infos[nid].warnings, w]
         warnings.append(w)
     return output
+
+
+def scores_node(graph: Graph, result: Inference) -> str | None:
+    """The node whose output is the class scores: the network's output, or the block that
+    feeds a final probability head (a Softmax), which training and prediction skip."""
+    output = result.output
+    if output is None or not CATALOG[graph.nodes[output].type].outputs_probabilities:
+        return output
+    sources = graph.inputs_of(output)
+    return sources[0] if len(sources) == 1 else output
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,13 +15,15 @@ _MERGE_WINDOW = 1.5  # seconds: typing 1, 2, 8 into a field is one edit, not thr
 
 
 class AddNode(QUndoCommand):
-    def __init__(self, ctrl: GraphController, block_type: str, params: dict, pos, node_id: str, frozen=False):
+    def __init__(
+        self, ctrl: GraphController, block_type: str, settings: dict, pos, node_id: str, frozen=False
+    ):
         super().__init__(f"Add {node_id}")
-        self.ctrl, self.block_type, self.params, self.pos = ctrl, block_type, params, pos
+        self.ctrl, self.block_type, self.settings, self.pos = ctrl, block_type, settings, pos
         self.node_id, self.frozen = node_id, frozen
 
     def redo(self):
-        self.ctrl.graph.add_node(self.block_type, self.params, self.pos, self.node_id, self.frozen)
+        self.ctrl.graph.add_node(self.block_type, self.settings, self.pos, self.node_id, self.frozen)
         self.ctrl.node_added.emit(self.node_id)
 
     def undo(self):
@@ -87,24 +89,24 @@ class Disconnect(QUndoCommand):
         self.ctrl.edge_added.emit(self.source, self.target)
 
 
-class SetParams(QUndoCommand):
+class SetSettings(QUndoCommand):
     """Changes parameters; quick successive edits of the same fields merge into one step."""
 
-    def __init__(self, ctrl: GraphController, node_id: str, params: dict[str, Any], mergeable: bool = True):
-        names = ", ".join(p.replace("_", " ") for p in params)
+    def __init__(self, ctrl: GraphController, node_id: str, settings: dict[str, Any], mergeable: bool = True):
+        names = ", ".join(p.replace("_", " ") for p in settings)
         super().__init__(f"Set {node_id} {names}")
-        self.ctrl, self.node_id, self.params, self.mergeable = ctrl, node_id, dict(params), mergeable
+        self.ctrl, self.node_id, self.settings, self.mergeable = ctrl, node_id, dict(settings), mergeable
         self.old: dict[str, Any] | None = None
         self.stamp = time.monotonic()
 
     def redo(self):
-        old = self.ctrl.graph.set_params(self.node_id, self.params)
+        old = self.ctrl.graph.set_settings(self.node_id, self.settings)
         if self.old is None:
             self.old = old
         self.ctrl.node_changed.emit(self.node_id)
 
     def undo(self):
-        self.ctrl.graph.set_params(self.node_id, self.old)
+        self.ctrl.graph.set_settings(self.node_id, self.old)
         self.ctrl.node_changed.emit(self.node_id)
 
     def id(self) -> int:
@@ -112,15 +114,15 @@ class SetParams(QUndoCommand):
 
     def mergeWith(self, other: QUndoCommand) -> bool:
         if not (
-            isinstance(other, SetParams)
+            isinstance(other, SetSettings)
             and self.mergeable
             and other.mergeable
             and other.node_id == self.node_id
-            and other.params.keys() == self.params.keys()
+            and other.settings.keys() == self.settings.keys()
             and other.stamp - self.stamp < _MERGE_WINDOW
         ):
             return False
-        self.params = other.params
+        self.settings = other.settings
         self.stamp = other.stamp
         return True
 

@@ -20,12 +20,12 @@ from builder import (
     Inference,
     InsertBetween,
     auto_layout,
-    coerce_params,
+    coerce_settings,
     graph_from_dict,
     graph_to_dict,
     infer,
 )
-from builder import SetParams as SetParamsEdit
+from builder import SetSettings as SetSettingsEdit
 
 from . import commands
 
@@ -62,10 +62,10 @@ class GraphController(QObject):
 
     # -- edits --------------------------------------------------------------------
 
-    def add_node(self, block_type: str, pos=(0.0, 0.0), params: dict | None = None) -> str:
-        params = coerce_params(block_type, params or {})
+    def add_node(self, block_type: str, pos=(0.0, 0.0), settings: dict | None = None) -> str:
+        settings = coerce_settings(block_type, settings or {})
         node_id = self.graph.new_id(block_type)
-        self._push(commands.AddNode(self, block_type, params, tuple(pos), node_id))
+        self._push(commands.AddNode(self, block_type, settings, tuple(pos), node_id))
         return node_id
 
     def append_after(self, node_id: str | None, block_type: str) -> str:
@@ -83,14 +83,14 @@ class GraphController(QObject):
                 self._push(commands.Connect(self, node_id, new_id))
         return new_id
 
-    def insert_on_edge(self, source: str, target: str, block_type: str, pos=None, params=None) -> str:
+    def insert_on_edge(self, source: str, target: str, block_type: str, pos=None, settings=None) -> str:
         """Put a new block on the wire source -> target, keeping the target's input order."""
         if pos is None:
             (x1, y1), (x2, y2) = self.graph.nodes[source].pos, self.graph.nodes[target].pos
             pos = ((x1 + x2) / 2, (y1 + y2) / 2)
         with self.macro(f"Insert {block_type} between {source} and {target}"):
             index = self._edge_index(source, target)
-            new_id = self.add_node(block_type, pos, params)
+            new_id = self.add_node(block_type, pos, settings)
             self._push(commands.Disconnect(self, source, target))
             self._push(commands.Connect(self, source, new_id))
             self._push(commands.Connect(self, new_id, target, index))
@@ -127,7 +127,7 @@ class GraphController(QObject):
             shapes = [*(self.result.nodes[s].shape for s in sources), shape]
             if len(shapes) >= spec.min_inputs:
                 try:
-                    spec.infer(graph.nodes[target].params, shapes)
+                    spec.infer(graph.nodes[target].settings, shapes)
                 except Exception as e:  # a ShapeError: the wire is allowed but would be invalid
                     return False, getattr(e, "message", str(e))
         return True, ""
@@ -140,13 +140,13 @@ class GraphController(QObject):
     def disconnect(self, source: str, target: str) -> None:
         self._push(commands.Disconnect(self, source, target))
 
-    def set_params(self, node_id: str, params: dict[str, Any], mergeable: bool = True) -> None:
-        """Validate then change parameters; raises ParamError (nothing changes) if invalid."""
+    def set_settings(self, node_id: str, settings: dict[str, Any], mergeable: bool = True) -> None:
+        """Validate then change parameters; raises SettingError (nothing changes) if invalid."""
         node = self.graph.nodes[node_id]
-        merged = coerce_params(node.type, {**node.params, **params})
-        if all(node.params[k] == merged[k] for k in params):
+        merged = coerce_settings(node.type, {**node.settings, **settings})
+        if all(node.settings[k] == merged[k] for k in settings):
             return
-        self._push(commands.SetParams(self, node_id, params, mergeable))
+        self._push(commands.SetSettings(self, node_id, settings, mergeable))
 
     def set_frozen(self, node_id: str, frozen: bool) -> None:
         if self.graph.nodes[node_id].frozen != frozen:
@@ -167,15 +167,15 @@ class GraphController(QObject):
     def set_input_shape(self, shape) -> None:
         node = self.graph.input_node()
         if node is not None:
-            self.set_params(node.id, {"shape": tuple(shape)}, mergeable=False)
+            self.set_settings(node.id, {"shape": tuple(shape)}, mergeable=False)
 
     def apply_fix(self, fix: Fix) -> None:
         with self.macro(fix.title):
             for edit in fix.edits:
-                if isinstance(edit, SetParamsEdit):
-                    self.set_params(edit.node, edit.params, mergeable=False)
+                if isinstance(edit, SetSettingsEdit):
+                    self.set_settings(edit.node, edit.settings, mergeable=False)
                 elif isinstance(edit, InsertBetween):
-                    self.insert_on_edge(edit.source, edit.target, edit.block_type, params=edit.params)
+                    self.insert_on_edge(edit.source, edit.target, edit.block_type, settings=edit.settings)
 
     # -- clipboard ----------------------------------------------------------------
 
@@ -202,7 +202,7 @@ class GraphController(QObject):
                     continue  # a network has one Input
                 pos = (node.pos[0] + offset[0], node.pos[1] + offset[1])
                 new_id = self.graph.new_id(node.type)
-                self._push(commands.AddNode(self, node.type, dict(node.params), pos, new_id, node.frozen))
+                self._push(commands.AddNode(self, node.type, dict(node.settings), pos, new_id, node.frozen))
                 renamed[old_id] = new_id
             for e in part.edges:
                 if e.source in renamed and e.target in renamed:

@@ -91,7 +91,7 @@ class NodeItem(QGraphicsItem):
         node = self.node
         self.title = node.id
         self.type_text = node.type + (" · frozen" if node.frozen else "")
-        self.settings = style.settings_text(node.type, node.params)
+        self.settings = style.settings_text(node.type, node.settings)
         self.setPos(*node.pos)
         info = result.nodes.get(self.node_id) if result else None
         issues = result.issues_for(self.node_id) if info else []
@@ -100,7 +100,7 @@ class NodeItem(QGraphicsItem):
             self.shape_line = "error" if self.status == STATUS_ERROR else "shape unknown"
         else:
             self.status = OK
-            params = f" · {style.compact(info.params)} params" if info.params else ""
+            params = f" · {style.compact(info.learnable)} params" if info.learnable else ""
             self.shape_line = f"→ {style.shape_text(info.shape)}{params}"
         self.severity = issues[0].severity if issues else ""
         self.issue_text = "\n\n".join(str(i) for i in issues)

@@ -27,8 +27,8 @@ from builder import (
     PADDING,
     SHAPE,
     SIZE2,
-    Param,
-    ParamError,
+    Setting,
+    SettingError,
     explain_node,
     pair,
 )
@@ -51,9 +51,9 @@ class ParamEditor(QWidget):
 
     edited = Signal(object)
 
-    def __init__(self, param: Param, parent=None):
+    def __init__(self, param: Setting, parent=None):
         super().__init__(parent)
-        self.param = param
+        self.setting = param
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         self._setting = False
@@ -133,7 +133,7 @@ class ParamEditor(QWidget):
     def set_value(self, value) -> None:
         self._setting = True
         try:
-            kind = self.param.kind
+            kind = self.setting.kind
             if kind in (INT, FLOAT):
                 self.spin.setValue(value)
             elif kind == BOOL:
@@ -220,7 +220,7 @@ class Inspector(QScrollArea):
             f"<b>{node.id}</b> &nbsp;<span style='color:#555'>{node.type}</span><br>"
             f"<span style='color:#555'>{spec.description}</span>"
         )
-        for param in spec.params:
+        for param in spec.settings:
             editor = ParamEditor(param)
             editor.setToolTip(f"{param.help} ({param.describe_range()})")
             editor.edited.connect(lambda value, name=param.name: self._on_edited(name, value))
@@ -236,7 +236,7 @@ class Inspector(QScrollArea):
             self.form.addRow(param.title, column)
             self.editors[param.name] = editor
             self.field_errors[param.name] = error
-        self.frozen.setVisible(bool(spec.params) and node.type != "Input")
+        self.frozen.setVisible(bool(spec.settings) and node.type != "Input")
         self.arithmetic.show()
         self._on_inferred(self.controller.result)
 
@@ -244,8 +244,8 @@ class Inspector(QScrollArea):
         if self.node_id is None:
             return
         try:
-            self.controller.set_params(self.node_id, {name: value})
-        except ParamError as e:
+            self.controller.set_settings(self.node_id, {name: value})
+        except SettingError as e:
             label = self.field_errors[name]
             label.setText(f"{e.message}. {e.fix}")
             label.show()
@@ -263,15 +263,15 @@ class Inspector(QScrollArea):
             return
         node = self.controller.graph.nodes[self.node_id]
         for name, editor in self.editors.items():
-            editor.set_value(node.params[name])
+            editor.set_value(node.settings[name])
         self.frozen.blockSignals(True)
         self.frozen.setChecked(node.frozen)
         self.frozen.blockSignals(False)
         info = result.nodes.get(self.node_id)
         for label in self.field_errors.values():
             label.hide()
-        if info is not None and info.error is not None and info.error.param in self.field_errors:
-            label = self.field_errors[info.error.param]
+        if info is not None and info.error is not None and info.error.setting in self.field_errors:
+            label = self.field_errors[info.error.setting]
             label.setText(f"{info.error.message}. Fix: {info.error.fix}")
             label.show()
         lines = explain_node(self.controller.graph, result, self.node_id)

@@ -325,13 +325,13 @@ class MainWindow(QMainWindow):
 
     def _ask_custom_shape(self) -> None:
         node = self.controller.graph.input_node()
-        current = ",".join(map(str, node.params["shape"])) if node else "3,64,64"
+        current = ",".join(map(str, node.settings["shape"])) if node else "3,64,64"
         text, ok = QInputDialog.getText(self, "Input shape", "Channels, height, width:", text=current)
         if ok:
             try:
                 shape = tuple(int(v) for v in text.replace("x", ",").split(","))
                 self.controller.set_input_shape(shape)
-            except Exception as e:  # a ValueError or a ParamError: say so, change nothing
+            except Exception as e:  # a ValueError or a SettingError: say so, change nothing
                 QMessageBox.warning(self, "Input shape", f"{text!r} is not a shape: {e}. Use e.g. 3,64,64.")
 
     # -- status --------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from builder import OK, Inference
 
 from . import style
 
-COLUMNS = ("Layer", "Type", "Output", "Params", "Activations", "MACs", "Share of params")
+COLUMNS = ("Layer", "Type", "Output", "Settings", "Activations", "MACs", "Share of params")
 SHARE = 6
 _ROOT = QModelIndex()
 
@@ -53,15 +53,15 @@ class SummaryModel(QAbstractTableModel):
                     else ("error" if info.error else "?")
                 )
             if col == 3:
-                return f"{info.params:,}"
+                return f"{info.learnable:,}"
             if col == 4:
                 return f"{info.activations:,}"
             if col == 5:
                 return f"{info.macs:,}"
             if col == SHARE:
-                return f"{100 * info.params / self.total:.1f}%" if info.params else ""
+                return f"{100 * info.learnable / self.total:.1f}%" if info.learnable else ""
         if role == Qt.ItemDataRole.UserRole and col == SHARE:
-            return info.params / self.total
+            return info.learnable / self.total
         if role == Qt.ItemDataRole.TextAlignmentRole and col >= 3:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ForegroundRole and info.status != OK:

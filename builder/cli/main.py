@@ -88,7 +88,7 @@ def summary_table(graph: Graph, result: Inference) -> str:
     for nid in result.order:
         info = result.nodes[nid]
         shape = _fmt_shape(info.shape) if info.status == OK else ("error" if info.error else "unknown")
-        rows.append((nid, info.type, shape, f"{info.params:,}", f"{info.activations:,}", f"{info.macs:,}"))
+        rows.append((nid, info.type, shape, f"{info.learnable:,}", f"{info.activations:,}", f"{info.macs:,}"))
     frozen = result.total_params - result.trainable_params
     total = (
         "total",
@@ -136,7 +136,7 @@ def summary_json(result: Inference) -> dict:
                 "id": nid,
                 "type": info.type,
                 "output_shape": list(info.shape) if info.shape else None,
-                "params": info.params,
+                "params": info.learnable,
                 "trainable_params": info.trainable,
                 "activations": info.activations,
                 "macs": info.macs,

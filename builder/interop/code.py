@@ -79,10 +79,10 @@ def module_source(graph: Graph, result: Inference | None = None, class_name: str
         elif spec.forward == CONCAT:
             forward.append(f"{var} = torch.cat([{', '.join(args)}], dim=1){comment}")
         else:
-            call = spec.torch(node.params, info.input_shapes).code()
+            call = spec.torch(node.settings, info.input_shapes).code()
             init.append(f"self.{nid} = {call}  # -> {_shape(info.shape)}")
             forward.append(f"{var} = self.{nid}({args[0]})")
-        if node.frozen and info.params:
+        if node.frozen and info.learnable:
             frozen.append(f"self.{nid}.requires_grad_(False)")
     if names[result.output] != "x":
         forward.append(f"x = {names[result.output]}")

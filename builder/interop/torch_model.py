@@ -37,7 +37,7 @@ class NetworkModule(nn.Module):
             info = result.nodes[nid]
             sources = tuple(graph.inputs_of(nid))
             if spec.forward not in (INPUT, ADD, CONCAT):
-                module = spec.torch(node.params, info.input_shapes).build()
+                module = spec.torch(node.settings, info.input_shapes).build()
                 if node.frozen:
                     module.requires_grad_(False)
                 self.add_module(nid, module)

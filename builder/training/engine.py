@@ -316,7 +316,7 @@ def check_compatibility(
                 f"{shape}",
                 f"set the Input shape to {shape}",
                 code="input_mismatch",
-                param="shape",
+                setting="shape",
             )
         )
     out = result.output_shape
@@ -345,7 +345,7 @@ def check_compatibility(
                 f"the network outputs {out[0]} values but {dataset} has {num_classes} classes",
                 fix,
                 code="class_mismatch",
-                param="out_features",
+                setting="out_features",
             )
         )
     return issues

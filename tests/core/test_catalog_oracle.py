@@ -8,7 +8,7 @@ import pytest
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from builder import CATALOG, ShapeError, coerce_params
+from builder import CATALOG, ShapeError, coerce_settings
 
 
 @pytest.fixture(autouse=True)
@@ -46,7 +46,7 @@ def run_inference(block_type, params, shapes):
 
 
 def check(block_type, raw_params, shapes, compare_macs=True):
-    params = coerce_params(block_type, raw_params)
+    params = coerce_settings(block_type, raw_params)
     expected = run_torch(block_type, params, shapes)
     got = run_inference(block_type, params, shapes)
     if expected is None or got is None:

@@ -124,7 +124,7 @@ def test_invalid_graph_is_refused_with_inference_errors():
 
 
 def _structure(graph):
-    return {nid: (n.type, n.params, graph.inputs_of(nid)) for nid, n in graph.nodes.items()}
+    return {nid: (n.type, n.settings, graph.inputs_of(nid)) for nid, n in graph.nodes.items()}
 
 
 @pytest.mark.parametrize("name", TEMPLATES)

@@ -21,7 +21,7 @@ SINGLE_INPUT = [t for t, s in CATALOG.items() if s.max_inputs == 1]
 def block_params(draw, block_type):
     """Draw parameter values within each parameter's declared range, kept small."""
     params = {}
-    for p in CATALOG[block_type].params:
+    for p in CATALOG[block_type].settings:
         if p.kind == "int":
             params[p.name] = draw(st.integers(1, 12)) if p.name != "groups" else draw(st.sampled_from([1, 2]))
         elif p.kind == "size2":
@@ -78,7 +78,7 @@ def test_valid_graphs_match_torch_at_every_node(graph):
     outputs = model.forward_all(torch.randn(2, *result.input_shape))
     for nid, tensor in outputs.items():
         assert tuple(tensor.shape[1:]) == result.nodes[nid].shape, nid
-    assert sum(p.numel() for p in model.parameters()) == sum(result.nodes[n].params for n in outputs)
+    assert sum(p.numel() for p in model.parameters()) == sum(result.nodes[n].learnable for n in outputs)
 
 
 @st.composite

@@ -228,14 +228,14 @@ def test_memory_estimate_counts_weights_gradients_optimizer_and_activations():
 
 
 def test_quick_fixes_repair_the_graph():
-    from builder import SetParams, fix_for
+    from builder import SetSettings, fix_for
 
     def apply(graph, fix):
         for edit in fix.edits:
-            if isinstance(edit, SetParams):
-                graph.set_params(edit.node, edit.params)
+            if isinstance(edit, SetSettings):
+                graph.set_settings(edit.node, edit.settings)
             else:
-                new = graph.add_node(edit.block_type, edit.params)
+                new = graph.add_node(edit.block_type, edit.settings)
                 index = graph.disconnect(edit.source, edit.target)
                 graph.connect(edit.source, new.id)
                 graph.connect(new.id, edit.target, index=index)
@@ -250,7 +250,7 @@ def test_quick_fixes_repair_the_graph():
     g = chain((1, 4, 4), ("Conv2d", {"kernel_size": 5}))
     r = infer(g)
     apply(g, fix_for(g, r, r.errors[0]))
-    assert infer(g).valid and g.nodes["conv1"].params["padding"] == "same"
+    assert infer(g).valid and g.nodes["conv1"].settings["padding"] == "same"
 
     g = chain((3, 8, 8), ("Conv2d", {"out_channels": 4, "padding": 1}))
     g.add_node("Conv2d", {"out_channels": 8, "padding": 1})

@@ -28,7 +28,7 @@ def test_lenet5_has_61706_parameters_on_both_input_sizes():
     graph = load_template("lenet5")
     assert infer(graph).total_params == 61_706
     graph.set_input_shape((1, 32, 32))
-    graph.set_params("conv1", {"padding": 0})
+    graph.set_settings("conv1", {"padding": 0})
     result = infer(graph)
     assert result.total_params == 61_706 and result.nodes["conv1"].shape == (6, 28, 28)
 

@@ -191,7 +191,7 @@ def test_shape_and_class_mismatches_name_the_node_and_fix(mini):
     (issue,) = e.value.issues
     assert issue.node == "input" and "3x32x32" in issue.message and "1x28x28" in issue.fix
     graph = load_template("lenet5")
-    graph.set_params("fc2", {"out_features": 7})
+    graph.set_settings("fc2", {"out_features": 7})
     with pytest.raises(TrainingError) as e:
         Trainer(graph, FAST, dataset=mini)
     (issue,) = e.value.issues

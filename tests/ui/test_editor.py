@@ -117,7 +117,7 @@ def test_inspector_edit_updates_shapes_and_undo_restores(window):
     window.select_node("conv1")
     editor = window.inspector.editors["out_channels"]
     editor.spin.setValue(8)
-    assert ctrl.graph.nodes["conv1"].params["out_channels"] == 8
+    assert ctrl.graph.nodes["conv1"].settings["out_channels"] == 8
     assert window.scene.nodes["conv1"].shape_line.startswith("→ 8×28×28")
     assert window.scene.edges[("conv1", "tanh1")].label == "8×28×28"
     assert "params: 5*5*1*8 + 8 = 208" in window.inspector.arithmetic.text()
@@ -125,7 +125,7 @@ def test_inspector_edit_updates_shapes_and_undo_restores(window):
     ctrl.undo_stack.undo()
     assert dumps_graph(ctrl.graph) == before
     ctrl.undo_stack.redo()
-    assert ctrl.graph.nodes["conv1"].params["out_channels"] == 8
+    assert ctrl.graph.nodes["conv1"].settings["out_channels"] == 8
 
 
 def test_invalid_stack_is_flagged_and_quick_fixed(window, qtbot):
@@ -148,7 +148,7 @@ def test_invalid_stack_is_flagged_and_quick_fixed(window, qtbot):
     (button,) = problems.fix_buttons()
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: ctrl.result.valid)
-    assert ctrl.graph.nodes["conv3"].params["padding"] == "same"
+    assert ctrl.graph.nodes["conv3"].settings["padding"] == "same"
     assert window.scene.nodes["conv3"].severity == ""
 
 
@@ -209,12 +209,12 @@ def test_input_preset_and_auto_layout(window):
 
 def test_save_and_reopen_gives_an_equal_graph(window, tmp_path):
     ctrl = window.controller
-    ctrl.set_params("conv1", {"out_channels": 12})
+    ctrl.set_settings("conv1", {"out_channels": 12})
     path = tmp_path / "net.json"
     assert window._write(path)
     assert not window.isWindowModified() and "net.json" in window.windowTitle()
     edited = dumps_graph(ctrl.graph)
-    ctrl.set_params("conv1", {"out_channels": 3})
+    ctrl.set_settings("conv1", {"out_channels": 3})
     assert window.isWindowModified()
     assert window.open_file(path)
     assert dumps_graph(window.controller.graph) == edited and load_graph(path) == window.controller.graph
@@ -237,7 +237,7 @@ def test_unreadable_file_says_why_and_keeps_the_network(window, tmp_path, monkey
 def test_autosave_and_recovery_after_a_crash(window, qtbot, monkeypatch, tmp_path):
     from ui.main_window import MainWindow, recovery_path
 
-    window.controller.set_params("conv1", {"out_channels": 9})
+    window.controller.set_settings("conv1", {"out_channels": 9})
     assert window.autosave() and recovery_path().exists()
     assert not window.autosave()  # nothing new since the last autosave
     saved = dumps_graph(window.controller.graph)
@@ -254,7 +254,7 @@ def test_autosave_and_recovery_after_a_crash(window, qtbot, monkeypatch, tmp_pat
 
 
 def test_closing_with_unsaved_changes_asks_first(window, monkeypatch):
-    window.controller.set_params("conv1", {"out_channels": 9})
+    window.controller.set_settings("conv1", {"out_channels": 9})
     monkeypatch.setattr(window, "ask_save_changes", lambda: QMessageBox.StandardButton.Cancel)
     assert not window.close() and window.isVisible()
     monkeypatch.setattr(window, "ask_save_changes", lambda: QMessageBox.StandardButton.Discard)

@@ -89,7 +89,7 @@ def test_invalid_combinations_disable_train_with_the_fix(window, panel):
     assert "set the Input shape to 1x28x28" in panel.reason.text()
     window.controller.undo_stack.undo()
     assert panel.train_button.isEnabled()
-    window.controller.set_params("fc2", {"out_features": 5})
+    window.controller.set_settings("fc2", {"out_features": 5})
     assert not panel.train_button.isEnabled() and "set its units to 10" in panel.reason.text()
     window.controller.remove(["flatten1"])
     assert "error" in panel.reason.text()

@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import ParamError
+from .errors import SettingError
 
 # Kinds of parameter. The UI maps each to a widget; validation maps each to a rule.
 INT = "int"
@@ -23,7 +23,7 @@ SHAPE = "shape"  # (C, H, W)
 
 
 @dataclass(frozen=True, slots=True)
-class Param:
+class Setting:
     """Declaration of one block parameter."""
 
     name: str
@@ -41,7 +41,7 @@ class Param:
         return self.label or self.name.replace("_", " ")
 
     def coerce(self, value: Any) -> Any:
-        """Return `value` in canonical form, or raise `ParamError` saying what is wrong."""
+        """Return `value` in canonical form, or raise `SettingError` saying what is wrong."""
         if value is None:
             if self.optional:
                 return None
@@ -49,8 +49,8 @@ class Param:
         coerce = _COERCERS[self.kind]
         return coerce(self, value)
 
-    def _error(self, value: Any, expected: str) -> ParamError:
-        return ParamError(
+    def _error(self, value: Any, expected: str) -> SettingError:
+        return SettingError(
             self.name,
             f"{self.title}: expected {expected}, got {value!r}",
             fix=f"set {self.title} to {self.describe_range()}",
@@ -91,11 +91,11 @@ def _fmt(x: float) -> str:
     return str(int(x)) if float(x).is_integer() else str(x)
 
 
-def _coerce_int(p: Param, value: Any) -> int:
+def _coerce_int(p: Setting, value: Any) -> int:
     return p._check_int(value)
 
 
-def _coerce_float(p: Param, value: Any) -> float:
+def _coerce_float(p: Setting, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise p._error(value, p.describe_range())
     value = float(value)
@@ -104,19 +104,19 @@ def _coerce_float(p: Param, value: Any) -> float:
     return value
 
 
-def _coerce_bool(p: Param, value: Any) -> bool:
+def _coerce_bool(p: Setting, value: Any) -> bool:
     if not isinstance(value, bool):
         raise p._error(value, "true or false")
     return value
 
 
-def _coerce_choice(p: Param, value: Any) -> str:
+def _coerce_choice(p: Setting, value: Any) -> str:
     if value not in p.choices:
         raise p._error(value, p.describe_range())
     return value
 
 
-def _coerce_size2(p: Param, value: Any) -> int | tuple[int, int]:
+def _coerce_size2(p: Setting, value: Any) -> int | tuple[int, int]:
     if isinstance(value, list | tuple):
         if len(value) != 2:
             raise p._error(value, p.describe_range())
@@ -125,7 +125,7 @@ def _coerce_size2(p: Param, value: Any) -> int | tuple[int, int]:
     return p._check_int(value)
 
 
-def _coerce_padding(p: Param, value: Any) -> int | str | tuple[int, int]:
+def _coerce_padding(p: Setting, value: Any) -> int | str | tuple[int, int]:
     if isinstance(value, str):
         if value not in ("same", "valid"):
             raise p._error(value, p.describe_range())
@@ -133,7 +133,7 @@ def _coerce_padding(p: Param, value: Any) -> int | str | tuple[int, int]:
     return _coerce_size2(p, value)
 
 
-def _coerce_shape(p: Param, value: Any) -> tuple[int, int, int]:
+def _coerce_shape(p: Setting, value: Any) -> tuple[int, int, int]:
     if not isinstance(value, list | tuple) or len(value) != 3:
         raise p._error(value, p.describe_range())
     out = []
