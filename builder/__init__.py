@@ -11,7 +11,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from .atomic import write_atomic
-from .catalog import CATALOG, CATEGORIES, INPUT_PRESETS, Category, LayerSpec, spec_for
+from .blocks import CATALOG, CATEGORIES, INPUT_PRESETS, Category, LayerSpec, spec_for
 from .document import (
     FORMAT,
     VERSION,

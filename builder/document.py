@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from .atomic import write_atomic
-from .catalog import CATALOG
+from .blocks import CATALOG
 from .errors import GraphFormatError, SettingError
 from .graph import Edge, Graph, Node, coerce_settings, is_valid_id
 

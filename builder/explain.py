@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .catalog import CATALOG
+from .blocks import CATALOG
 from .graph import Graph
 from .inference import OK, Inference
 
@@ -19,7 +19,8 @@ def explain_node(graph: Graph, result: Inference, node_id: str) -> list[str]:
             return [f"error: {info.error.message}", f"fix: {info.error.fix}"]
         return ["shape unknown: a block before this one has an error"]
     spec = CATALOG[node.type]
-    lines = list(spec.explain(node.settings, info.input_shapes, info.shape))
+    analysis = spec.analyze(node.settings, info.input_shapes)  # cheap; inference keeps no copy
+    lines = list(spec.explain(node.settings, info.input_shapes, analysis))
     if info.receptive_field is None:
         lines.append("receptive field: the whole input")
     else:

@@ -6,11 +6,13 @@ no knowledge of undo stacks or widgets.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .blocks import CATALOG
 from .errors import Issue
-from .graph import Graph
+from .graph import Graph, Node
 from .inference import Inference
 
 
@@ -36,26 +38,47 @@ class Fix:
     edits: tuple[InsertBetween | SetSettings, ...]
 
 
+@dataclass(frozen=True)
+class FixRule:
+    """A quick fix: the error codes it answers and how it plans the edits for one node."""
+
+    codes: tuple[str, ...]
+    plan: Callable[[Graph, Inference, Node], Fix | None]
+
+
 def fix_for(graph: Graph, result: Inference, issue: Issue) -> Fix | None:
-    """The fix for `issue`, or None where the right fix is the user's call."""
+    """The fix for `issue`, or None where the right fix is the user's call.
+
+    Which fixes a block offers is declared in its catalog entry (`LayerSpec.fixes`).
+    """
     node = graph.nodes.get(issue.node)
     if node is None:
         return None
-    sources = graph.inputs_of(node.id)
-    if issue.code == "needs_flatten" and len(sources) == 1:
-        return Fix(f"Insert Flatten before {node.id}", (InsertBetween(sources[0], node.id, "Flatten"),))
-    if issue.code == "kernel_too_large" and node.type == "Conv2d":
-        stride = node.settings["stride"]
-        if stride in (1, (1, 1)):
-            return Fix(f"Set {node.id} padding to 'same'", (SetSettings(node.id, {"padding": "same"}),))
-        return None
-    if issue.code == "add_channels":
-        return _match_channels(graph, result, node.id, sources)
+    for name in CATALOG[node.type].fixes:
+        rule = FIX_RULES[name]
+        if issue.code in rule.codes:
+            fix = rule.plan(graph, result, node)
+            if fix is not None:
+                return fix
     return None
 
 
-def _match_channels(graph: Graph, result: Inference, add_id: str, sources: list[str]) -> Fix | None:
+def _insert_flatten(graph: Graph, result: Inference, node: Node) -> Fix | None:
+    sources = graph.inputs_of(node.id)
+    if len(sources) != 1:
+        return None
+    return Fix(f"Insert Flatten before {node.id}", (InsertBetween(sources[0], node.id, "Flatten"),))
+
+
+def _same_padding(graph: Graph, result: Inference, node: Node) -> Fix | None:
+    if node.settings["stride"] not in (1, (1, 1)):
+        return None  # 'same' padding needs stride 1; the user chooses between the two
+    return Fix(f"Set {node.id} padding to 'same'", (SetSettings(node.id, {"padding": "same"}),))
+
+
+def _match_channels(graph: Graph, result: Inference, node: Node) -> Fix | None:
     """Insert a 1x1 convolution on each branch whose channel count differs from the widest."""
+    add_id, sources = node.id, graph.inputs_of(node.id)
     shapes = {s: result.nodes[s].shape for s in sources}
     if any(shape is None or len(shape) != 3 for shape in shapes.values()):
         return None
@@ -68,3 +91,10 @@ def _match_channels(graph: Graph, result: Inference, add_id: str, sources: list[
     if not edits:
         return None
     return Fix(f"Insert a 1x1 convolution to give {add_id} {target} channels on every input", edits)
+
+
+FIX_RULES: dict[str, FixRule] = {
+    "insert_flatten": FixRule(("needs_flatten",), _insert_flatten),
+    "same_padding": FixRule(("kernel_too_large",), _same_padding),
+    "match_channels": FixRule(("add_channels",), _match_channels),
+}

@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from .catalog import CATALOG, INPUT_PRESETS, spec_for
+from .blocks import CATALOG, INPUT_PRESETS, spec_for
 from .errors import SettingError
 
 _ID_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")

@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from math import prod
 
-from .catalog import CATALOG, GLOBAL, Shape
+from .blocks import CATALOG, Shape, Window
+from .blocks.window import unseen_rows
 from .errors import Issue, ShapeError
 from .graph import Graph
 
@@ -124,37 +125,31 @@ def infer(graph: Graph) -> Inference:
                 infos[nid] = NodeInfo(nid, node.type)
                 continue
         shapes = [u.shape for u in upstream]
-        params = node.settings
         try:
-            shape, learnable, buffers, macs, window = spec.analyze(params, shapes)
+            a = spec.analyze(node.settings, shapes)
         except ShapeError as e:
             issue = Issue(nid, e.message, e.fix, e.code, e.setting)
             infos[nid] = NodeInfo(nid, node.type, ERROR, error=issue)
             errors.append(issue)
             continue
-        rf, jump = _receptive_field(window, upstream)
+        rf, jump = _receptive_field(a.window, upstream)
         info = NodeInfo(
             nid,
             node.type,
             OK,
-            shape,
+            a.shape,
             shapes,
-            learnable,
-            0 if node.frozen else learnable,
-            buffers,
-            prod(shape),
-            macs,
+            a.learnable,
+            0 if node.frozen else a.learnable,
+            a.buffers,
+            prod(a.shape),
+            a.macs,
             rf,
             jump,
         )
         infos[nid] = info
-        if (
-            window is not None
-            and window != GLOBAL
-            and not params.get("ceil_mode")
-            and params.get("padding") != "same"
-        ):
-            remainders = _stride_remainders(window, shapes[0])
+        if isinstance(a.window, Window) and a.window.tiles_exactly:
+            remainders = unseen_rows(a.window, shapes[0])
             if remainders:
                 w = _dropped_warning(nid, remainders)
                 info.warnings = [w]
@@ -260,7 +255,7 @@ def _structure_issue(nid: str, spec, sources: list[str], input_seen: str | None)
     return None
 
 
-def _receptive_field(window, upstream) -> tuple[tuple[int, int] | None, tuple[int, int]]:
+def _receptive_field(window: Window | str | None, upstream) -> tuple[tuple[int, int] | None, tuple[int, int]]:
     """(receptive field, cumulative stride) of a node; None for the field means the whole input."""
     if not upstream:  # the Input
         return (1, 1), (1, 1)
@@ -272,31 +267,12 @@ def _receptive_field(window, upstream) -> tuple[tuple[int, int] | None, tuple[in
         jump = (max(u.jump[0] for u in upstream), max(u.jump[1] for u in upstream))
     if window is None:
         return rf, jump
-    if window == GLOBAL:
+    if not isinstance(window, Window):  # GLOBAL
         return None, jump
-    (kh, kw), (sh, sw), _ = window
+    (kh, kw), (sh, sw) = window.kernel, window.stride
     if rf is not None:
         rf = (rf[0] + (kh - 1) * jump[0], rf[1] + (kw - 1) * jump[1])
     return rf, (jump[0] * sh, jump[1] * sw)
-
-
-def _stride_remainders(window, shape: Shape) -> list[tuple[str, int, int, int, int, int]]:
-    """Axes where (N - F + 2P) is not divisible by S and real input rows go unseen:
-    (axis, N, F, P, S, rows of the input itself that no window reaches) each.
-
-    The windows miss the last `(N - F + 2P) mod S` rows of the padded input; the bottom P of
-    those are padding, so only the rest are lost data.
-    """
-    (fh, fw), (sh, sw), (ph, pw) = window
-    _, h, w = shape
-    lost_h = (h + 2 * ph - fh) % sh - ph
-    lost_w = (w + 2 * pw - fw) % sw - pw
-    out = []
-    if lost_h > 0:
-        out.append(("H", h, fh, ph, sh, lost_h))
-    if lost_w > 0:
-        out.append(("W", w, fw, pw, sw, lost_w))
-    return out
 
 
 def _dropped_warning(nid: str, remainders) -> Issue:

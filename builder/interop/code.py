@@ -13,7 +13,7 @@ import keyword
 import re
 import textwrap
 
-from ..catalog import ADD, CATALOG, CONCAT, INPUT
+from ..blocks import ADD, CATALOG, CONCAT, INPUT
 from ..errors import InvalidGraphError
 from ..graph import Graph
 from ..inference import Inference, infer
@@ -79,7 +79,7 @@ def module_source(graph: Graph, result: Inference | None = None, class_name: str
         elif spec.forward == CONCAT:
             forward.append(f"{var} = torch.cat([{', '.join(args)}], dim=1){comment}")
         else:
-            call = spec.torch(node.settings, info.input_shapes).code()
+            call = spec.torch_code(node.settings, info.input_shapes)
             init.append(f"self.{nid} = {call}  # -> {_shape(info.shape)}")
             forward.append(f"{var} = self.{nid}({args[0]})")
         if node.frozen and info.learnable:

@@ -8,19 +8,22 @@ back to the same ids, and `weight_names` maps each new state-dict key to the ori
 
 from __future__ import annotations
 
+import ast
+import functools
 import importlib
 import importlib.util
 import operator
 import re
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 from torch import fx, nn
 
+from ..blocks import ADD, CATALOG, CONCAT, Arg, LayerSpec
 from ..errors import ConvCanvasError
 from ..graph import Graph, is_valid_id
 from ..inference import infer
@@ -47,118 +50,107 @@ class ImportResult:
         return {new: original[old] for new, old in self.weight_names.items()}
 
 
-def _pair_or_int(v):
-    if isinstance(v, tuple | list):
-        return v[0] if len(v) == 2 and v[0] == v[1] else tuple(v)
-    return v
+def _canonical(value: Any) -> Any:
+    """torch's spelling of a value in ConvCanvas's canonical form: (3, 3) -> 3, [2, 1] -> (2, 1)."""
+    if isinstance(value, tuple | list):
+        return value[0] if len(value) == 2 and value[0] == value[1] else tuple(value)
+    return value
 
 
-def _conv(m: nn.Conv2d):
-    if m.padding_mode != "zeros":
-        raise ValueError(f"padding_mode={m.padding_mode!r} (only zero padding is supported)")
-    padding = m.padding if isinstance(m.padding, str) else _pair_or_int(m.padding)
-    return "Conv2d", {
-        "out_channels": m.out_channels,
-        "kernel_size": _pair_or_int(m.kernel_size),
-        "stride": _pair_or_int(m.stride),
-        "padding": padding,
-        "dilation": _pair_or_int(m.dilation),
-        "groups": m.groups,
-        "bias": m.bias is not None,
-    }
+@dataclass(frozen=True)
+class _Signature:
+    """A functional call's parameter names and defaults, parsed from its catalog declaration."""
+
+    spec: LayerSpec
+    names: tuple[str, ...]
+    defaults: dict[str, Any]
+
+    @classmethod
+    def parse(cls, spec: LayerSpec, text: str) -> tuple[str, _Signature]:
+        path, rest = text.split("(", 1)
+        definition = ast.parse(f"def {path.rsplit('.', 1)[-1]}({rest}: pass").body[0]
+        assert isinstance(definition, ast.FunctionDef)
+        args = definition.args.args
+        names = tuple(a.arg for a in args)
+        values = [ast.literal_eval(d) for d in definition.args.defaults]
+        defaults = dict(zip(names[len(names) - len(values) :], values, strict=True))
+        return path, cls(spec, names, defaults)
+
+    def bind(self, node: fx.Node) -> dict[str, Any]:
+        """Argument name -> value for every argument after the tensor, defaults filled in."""
+        if len(node.args) > len(self.names):
+            raise ValueError(f"{len(node.args)} arguments, more than {self.spec.type} takes")
+        bound = dict(zip(self.names, node.args, strict=False))
+        for key, value in node.kwargs.items():
+            if key not in self.names:
+                raise ValueError(f"argument {key}={value!r} has no {self.spec.type} setting")
+            bound[key] = value
+        missing = [n for n in self.names if n not in bound and n not in self.defaults]
+        if missing:
+            raise ValueError(f"missing argument {missing[0]}")
+        return {n: bound.get(n, self.defaults.get(n)) for n in self.names[1:]}
 
 
-def _pool(block_type: str):
-    def convert(m):
-        if getattr(m, "dilation", 1) not in (1, (1, 1)):
-            raise ValueError("dilated pooling")
-        if getattr(m, "return_indices", False):
-            raise ValueError("return_indices=True")
-        if getattr(m, "divisor_override", None):
-            raise ValueError("divisor_override")
-        params = {
-            "kernel_size": _pair_or_int(m.kernel_size),
-            "stride": _pair_or_int(m.stride) if m.stride is not None else None,
-            "padding": _pair_or_int(m.padding),
-            "ceil_mode": m.ceil_mode,
-        }
-        if params["stride"] == params["kernel_size"]:
-            params["stride"] = None
-        if block_type == "AvgPool2d":
-            params["count_include_pad"] = m.count_include_pad
-        return block_type, params
-
-    return convert
+def _resolve(path: str) -> Any:
+    module, _, attr = path.rpartition(".")
+    return getattr(importlib.import_module(module), attr)
 
 
-def _adaptive(block_type: str):
-    def convert(m):
-        size = m.output_size
-        if size is None or (isinstance(size, tuple) and None in size):
-            raise ValueError("output_size with None")
-        return block_type, {"output_size": _pair_or_int(size)}
-
-    return convert
-
-
-def _bn(block_type: str):
-    def convert(m):
-        if not m.track_running_stats or m.momentum is None:
-            raise ValueError("batch norm without running statistics")
-        return block_type, {"eps": m.eps, "momentum": m.momentum, "affine": m.affine}
-
-    return convert
-
-
-def _softmax(m):
-    if m.dim not in (1, -1, None):
-        raise ValueError(f"softmax over dim {m.dim} (only the channel/feature axis)")
-    return "Softmax", {}
+@functools.cache
+def _recognisers() -> tuple[dict[type, LayerSpec], dict[Any, _Signature], dict[str, _Signature]]:
+    """Module classes, functions and tensor methods of every catalog block, read from the catalog."""
+    modules: dict[type, LayerSpec] = {}
+    functions: dict[Any, _Signature] = {}
+    methods: dict[str, _Signature] = {}
+    for spec in CATALOG.values():
+        if spec.torch is None:
+            continue
+        modules[getattr(nn, spec.torch.module)] = spec
+        for text in spec.torch.functions:
+            path, signature = _Signature.parse(spec, text)
+            functions[_resolve(path)] = signature
+        for text in spec.torch.methods:
+            name, signature = _Signature.parse(spec, text)
+            methods[name] = signature
+    return modules, functions, methods
 
 
-def _flatten(m):
-    if m.start_dim != 1 or m.end_dim != -1:
-        raise ValueError(f"Flatten(start_dim={m.start_dim}, end_dim={m.end_dim})")
-    return "Flatten", {}
+def _settings_from(spec: LayerSpec, read: Callable[[Arg], Any], given: Callable[[Arg], bool]) -> dict:
+    """A block's settings from torch's arguments, refusing any value a setting cannot represent."""
+    assert spec.torch is not None
+    settings: dict[str, Any] = {}
+    for arg in spec.torch.args:
+        if arg.ignored or arg.from_input is not None or not given(arg):
+            continue
+        value = read(arg)
+        if isinstance(value, fx.Node):
+            raise ValueError(f"{arg.name} is computed while the model runs; it must be a constant")
+        if arg.setting is not None:
+            settings[arg.setting] = _canonical(value)
+        elif value != arg.fixed and value not in arg.accepts:
+            raise ValueError(
+                f"{arg.name}={value!r} (ConvCanvas's {spec.type} needs {arg.name}={arg.fixed!r})"
+            )
+    if spec.torch.settings_from_torch is not None:
+        settings = spec.torch.settings_from_torch(settings)
+    return settings
 
 
-MODULES = {
-    nn.Conv2d: _conv,
-    nn.MaxPool2d: _pool("MaxPool2d"),
-    nn.AvgPool2d: _pool("AvgPool2d"),
-    nn.AdaptiveAvgPool2d: _adaptive("AdaptiveAvgPool2d"),
-    nn.AdaptiveMaxPool2d: _adaptive("AdaptiveMaxPool2d"),
-    nn.ReLU: lambda m: ("ReLU", {}),
-    nn.LeakyReLU: lambda m: ("LeakyReLU", {"negative_slope": m.negative_slope}),
-    nn.ELU: lambda m: ("ELU", {"alpha": m.alpha}),
-    nn.GELU: lambda m: ("GELU", {"approximate": m.approximate}),
-    nn.Sigmoid: lambda m: ("Sigmoid", {}),
-    nn.Tanh: lambda m: ("Tanh", {}),
-    nn.Softmax: _softmax,
-    nn.BatchNorm2d: _bn("BatchNorm2d"),
-    nn.BatchNorm1d: _bn("BatchNorm1d"),
-    nn.LocalResponseNorm: lambda m: (
-        "LocalResponseNorm",
-        {"size": m.size, "alpha": m.alpha, "beta": m.beta, "k": m.k},
-    ),
-    nn.Dropout: lambda m: ("Dropout", {"p": m.p}),
-    nn.Dropout2d: lambda m: ("Dropout2d", {"p": m.p}),
-    nn.Flatten: _flatten,
-    nn.Linear: lambda m: ("Linear", {"out_features": m.out_features, "bias": m.bias is not None}),
-}
+def _module_settings(spec: LayerSpec, m: nn.Module) -> dict:
+    return _settings_from(
+        spec, lambda arg: arg.read(m) if arg.read else getattr(m, arg.name), lambda arg: True
+    )
 
-_ADDS = {operator.add, operator.iadd, torch.add}
-_ACTIVATIONS = {
-    F.relu: "ReLU",
-    torch.relu: "ReLU",
-    F.gelu: "GELU",
-    torch.sigmoid: "Sigmoid",
-    F.sigmoid: "Sigmoid",
-    torch.tanh: "Tanh",
-    F.tanh: "Tanh",
-    F.elu: "ELU",
-}
-_METHOD_ACTIVATIONS = {"relu": "ReLU", "sigmoid": "Sigmoid", "tanh": "Tanh", "relu_": "ReLU"}
+
+def _call_settings(signature: _Signature, node: fx.Node) -> dict:
+    bound = signature.bind(node)
+    spec = signature.spec
+    assert spec.torch is not None
+    declared = {arg.name for arg in spec.torch.args}
+    for name, value in bound.items():
+        if name not in declared and value != signature.defaults.get(name):
+            raise ValueError(f"{name}={value!r} has no {spec.type} setting")
+    return _settings_from(spec, lambda arg: bound[arg.name], lambda arg: arg.name in bound)
 
 
 def import_module(
@@ -199,13 +191,13 @@ def import_module(
             text += f" at {Path(path).name}:{line}"
         return text
 
-    def add(node: fx.Node, block_type: str, params: dict, sources: list[fx.Node], node_id: str) -> None:
+    def add(node: fx.Node, block_type: str, settings: dict, sources: list[fx.Node], node_id: str) -> None:
         ids = [value_of.get(s) for s in sources]
         if any(i is None for i in ids):
             value_of[node] = None
             return
         graph_id = node_id if node_id not in graph.nodes else graph.new_id(block_type)
-        graph.add_node(block_type, params, node_id=graph_id)
+        graph.add_node(block_type, settings, node_id=graph_id)
         for i in ids:
             graph.connect(i, graph_id)
         value_of[node] = graph_id
@@ -222,15 +214,12 @@ def import_module(
                 continue
             elif node.op == "call_module":
                 m = modules[node.target]
-                if isinstance(m, nn.Identity):
-                    value_of[node] = value_of.get(node.args[0])
-                    continue
-                convert = MODULES.get(type(m))
-                if convert is None:
+                spec = _recognisers()[0].get(type(m))
+                if spec is None:
                     problems.append(f"{where(node)}: no matching block")
                     value_of[node] = None
                     continue
-                block_type, params = convert(m)
+                block_type, settings = spec.type, _module_settings(spec, m)
                 node_id = _id_for(node.target)
                 if node.target in used_targets and any(True for _ in m.parameters()):
                     problems.append(
@@ -239,7 +228,7 @@ def import_module(
                     )
                     value_of[node] = None
                     continue
-                add(node, block_type, params, [node.args[0]], node_id)
+                add(node, block_type, settings, [node.args[0]], node_id)
                 used_targets[node.target] = value_of[node] or ""
                 if value_of[node]:
                     for key in m.state_dict():
@@ -261,31 +250,42 @@ def import_module(
     return ImportResult(graph, weight_names)
 
 
+_ADDS = {operator.add, operator.iadd, torch.add}
+
+
+def _block_with(forward: str) -> str:
+    return next(spec.type for spec in CATALOG.values() if spec.forward == forward)
+
+
 def _convert_call(node, add, value_of, sizes, graph, problems, where) -> None:
     target, args = node.target, node.args
     if _is_batch_size_source(node, sizes):
         sizes.add(node)  # x.size(0), x.shape or x.shape[0]: only used by view/reshape below
         value_of[node] = None
         return
+    _, functions, methods = _recognisers()
+    signature = functions.get(target) if node.op == "call_function" else methods.get(target)
+    if signature is not None:
+        spec = signature.spec
+        add(node, spec.type, _call_settings(signature, node), [args[0]], graph.new_id(spec.type))
+        return
     if target in _ADDS or (node.op == "call_method" and target in ("add", "add_", "__iadd__")):
         tensors = [a for a in args if isinstance(a, fx.Node)]
         if len(tensors) != 2 or node.kwargs.get("alpha", 1) != 1:
             raise ValueError("only the sum of two tensors is supported")
-        add(node, "Add", {}, tensors, graph.new_id("Add"))
+        block = _block_with(ADD)
+        add(node, block, {}, tensors, graph.new_id(block))
         return
     if target is torch.cat:
-        tensors = args[0]
+        tensors = list(args[0])
         dim = args[1] if len(args) > 1 else node.kwargs.get("dim", 0)
+        if len(tensors) == 1:  # joining one tensor returns it unchanged
+            value_of[node] = value_of.get(tensors[0])
+            return
         if dim not in (1, -3):
             raise ValueError(f"concatenation along dim {dim} (only channels, dim=1)")
-        add(node, "Concat", {}, list(tensors), graph.new_id("Concat"))
-        return
-    if target is torch.flatten or (node.op == "call_method" and target == "flatten"):
-        start = args[1] if len(args) > 1 else node.kwargs.get("start_dim", 0)
-        end = args[2] if len(args) > 2 else node.kwargs.get("end_dim", -1)
-        if start != 1 or end != -1:
-            raise ValueError(f"flatten(start_dim={start}, end_dim={end}) (only start_dim=1)")
-        add(node, "Flatten", {}, [args[0]], graph.new_id("Flatten"))
+        block = _block_with(CONCAT)
+        add(node, block, {}, tensors, graph.new_id(block))
         return
     if node.op == "call_method" and target in ("view", "reshape"):
         shape = args[1] if len(args) == 2 and isinstance(args[1], tuple | list) else args[1:]
@@ -293,36 +293,6 @@ def _convert_call(node, add, value_of, sizes, graph, problems, where) -> None:
             add(node, "Flatten", {}, [args[0]], graph.new_id("Flatten"))
             return
         raise ValueError("only view/reshape to (batch, -1) is supported; use torch.flatten(x, 1)")
-    block = _ACTIVATIONS.get(target) if node.op == "call_function" else _METHOD_ACTIVATIONS.get(target)
-    if block:
-        add(node, block, {}, [args[0]], graph.new_id(block))
-        return
-    if target is F.adaptive_avg_pool2d:
-        size = args[1] if len(args) > 1 else node.kwargs["output_size"]
-        add(
-            node,
-            "AdaptiveAvgPool2d",
-            {"output_size": _pair_or_int(size)},
-            [args[0]],
-            graph.new_id("AdaptiveAvgPool2d"),
-        )
-        return
-    if target is F.max_pool2d or target is F.avg_pool2d:
-        kernel = args[1] if len(args) > 1 else node.kwargs["kernel_size"]
-        stride = args[2] if len(args) > 2 else node.kwargs.get("stride")
-        block = "MaxPool2d" if target is F.max_pool2d else "AvgPool2d"
-        add(
-            node,
-            block,
-            {"kernel_size": _pair_or_int(kernel), "stride": _pair_or_int(stride) if stride else None},
-            [args[0]],
-            graph.new_id(block),
-        )
-        return
-    if target is F.dropout:
-        p = args[1] if len(args) > 1 else node.kwargs.get("p", 0.5)
-        add(node, "Dropout", {"p": p}, [args[0]], graph.new_id("Dropout"))
-        return
     problems.append(f"{where(node)}: no matching block")
     value_of[node] = None
 

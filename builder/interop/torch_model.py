@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..catalog import ADD, CATALOG, CONCAT, INPUT
+from ..blocks import ADD, CATALOG, CONCAT, INPUT
 from ..errors import InvalidGraphError
 from ..graph import Graph
 from ..inference import Inference, infer
@@ -37,7 +37,7 @@ class NetworkModule(nn.Module):
             info = result.nodes[nid]
             sources = tuple(graph.inputs_of(nid))
             if spec.forward not in (INPUT, ADD, CONCAT):
-                module = spec.torch(node.settings, info.input_shapes).build()
+                module = spec.build_module(node.settings, info.input_shapes)
                 if node.frozen:
                     module.requires_grad_(False)
                 self.add_module(nid, module)

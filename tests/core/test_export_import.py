@@ -165,7 +165,7 @@ def test_unmappable_parts_are_named_with_their_location(tmp_path):
             def __init__(self):
                 super().__init__()
                 self.conv = nn.Conv2d(1, 4, 3)
-                self.act = nn.Hardswish()
+                self.act = nn.Hardshrink()
 
             def forward(self, x):
                 x = self.act(self.conv(x))
@@ -176,7 +176,7 @@ def test_unmappable_parts_are_named_with_their_location(tmp_path):
     with pytest.raises(ImportFailed) as e:
         import_module(module, (1, 28, 28))
     text = "\n".join(e.value.problems)
-    assert "module 'act' (Hardswish) at odd.py:12" in text
+    assert "module 'act' (Hardshrink) at odd.py:12" in text
     assert "'mul'" in text and "odd.py:13" in text
 
 

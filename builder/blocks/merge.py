@@ -1,0 +1,85 @@
+"""Blocks that join branches: element-wise Add (residual connections) and channel Concat."""
+
+from __future__ import annotations
+
+from ..errors import ShapeError
+from .spec import ADD, CONCAT, Analysis, LayerSpec, Settings, Shape
+from .window import dims
+
+
+def _list(shapes: list[Shape]) -> str:
+    return ", ".join(dims(s) for s in shapes)
+
+
+def _add_analyze(s: Settings, shapes: list[Shape]) -> Analysis:
+    first = shapes[0]
+    for other in shapes[1:]:
+        if other != first:
+            code = "add_channels" if other[1:] == first[1:] and len(other) == 3 else "add_shapes"
+            fix = (
+                "insert a 1x1 convolution on one branch to match the channel count"
+                if code == "add_channels"
+                else "make both branches produce the same shape (a 1x1 convolution with "
+                "stride on the shortcut matches channels and size)"
+            )
+            raise ShapeError(f"Add needs inputs of one shape but gets {_list(shapes)}", fix, code=code)
+    return Analysis(first)
+
+
+def _add_explain(s: Settings, shapes: list[Shape], a: Analysis) -> list[str]:
+    return [f"element-wise sum of {len(shapes)} inputs of shape {dims(a.shape)}; params: 0"]
+
+
+def _concat_analyze(s: Settings, shapes: list[Shape]) -> Analysis:
+    if len({len(s) for s in shapes}) > 1:
+        raise ShapeError(
+            f"Concat needs inputs of one rank but gets {_list(shapes)}",
+            "flatten every input, or none of them",
+            code="concat_rank",
+        )
+    channels = sum(s[0] for s in shapes)
+    if len(shapes[0]) == 3:
+        if len({s[1:] for s in shapes}) > 1:
+            raise ShapeError(
+                f"Concat joins channels, so every input needs the same height and width, "
+                f"but gets {_list(shapes)}",
+                "use padding or pooling on the branches so that they agree on H x W",
+                code="concat_spatial",
+            )
+        return Analysis((channels, *shapes[0][1:]))
+    return Analysis((channels,))
+
+
+def _concat_explain(s: Settings, shapes: list[Shape], a: Analysis) -> list[str]:
+    chans = " + ".join(str(s[0]) for s in shapes)
+    return [f"channels: {chans} = {a.shape[0]}; output {dims(a.shape)}; params: 0"]
+
+
+ADD_BLOCK = LayerSpec(
+    type="Add",
+    category="merge",
+    prefix="add",
+    description="Element-wise sum of its inputs (residual connections).",
+    analyze=_add_analyze,
+    explain=_add_explain,
+    card=lambda s: "a + b",
+    forward=ADD,
+    min_inputs=2,
+    max_inputs=None,
+    fixes=("match_channels",),
+)
+
+CONCAT_BLOCK = LayerSpec(
+    type="Concat",
+    category="merge",
+    prefix="concat",
+    description="Joins its inputs along the channel axis (Inception).",
+    analyze=_concat_analyze,
+    explain=_concat_explain,
+    card=lambda s: "along channels",
+    forward=CONCAT,
+    min_inputs=2,
+    max_inputs=None,
+)
+
+BLOCKS = (ADD_BLOCK, CONCAT_BLOCK)

@@ -1,0 +1,123 @@
+"""Normalisation blocks."""
+
+from __future__ import annotations
+
+from ..errors import ShapeError
+from ..settings import BOOL, FLOAT, INT, Setting
+from .spec import Analysis, Arg, LayerSpec, Settings, Shape, TorchForm
+from .window import dims, expect_image, thousands
+
+
+def _running_stats_required(m) -> bool:
+    # without running statistics a BatchNorm normalises by the batch at test time too
+    return bool(m.track_running_stats) and m.momentum is not None
+
+
+def _batch_norm_args() -> tuple[Arg, ...]:
+    return (
+        Arg("num_features", from_input=lambda shapes: shapes[0][0]),
+        Arg("eps", "eps", 1e-5),
+        Arg("momentum", "momentum", 0.1),
+        Arg("affine", "affine", True),
+        Arg("track_running_stats", default=True, fixed=True, read=_running_stats_required),
+    )
+
+
+def _batch_norm_counts(s: Settings, shape: Shape) -> Analysis:
+    c = shape[0]
+    # running mean, running variance and the batch counter
+    return Analysis(shape, learnable=2 * c if s["affine"] else 0, buffers=2 * c + 1)
+
+
+def _bn2d_analyze(s: Settings, shapes: list[Shape]) -> Analysis:
+    return _batch_norm_counts(s, expect_image("BatchNorm2d", shapes[0]))
+
+
+def _bn1d_analyze(s: Settings, shapes: list[Shape]) -> Analysis:
+    if len(shapes[0]) != 1:
+        raise ShapeError(
+            f"BatchNorm1d needs a flat vector but gets {dims(shapes[0])}",
+            "use BatchNorm2d for C x H x W tensors",
+            code="needs_vector",
+        )
+    return _batch_norm_counts(s, shapes[0])
+
+
+def _bn_explain(s: Settings, shapes: list[Shape], a: Analysis) -> list[str]:
+    c = shapes[0][0]
+    learn = f"2*{c} = {thousands(2 * c)} (a scale and a shift per channel)" if s["affine"] else "0"
+    return [
+        f"normalises each of the {c} channels; shape stays {dims(a.shape)}",
+        f"params: {learn}; running mean and variance add {thousands(2 * c)} non-trained values",
+    ]
+
+
+def _bn_settings(what: str) -> tuple[Setting, ...]:
+    return (
+        Setting("eps", FLOAT, 1e-5, "epsilon", "added to the variance for stability", 0.0, 1.0),
+        Setting("momentum", FLOAT, 0.1, "momentum", "update rate of the running statistics", 0.0, 1.0),
+        Setting("affine", BOOL, True, "affine", f"learn a scale and shift per {what}"),
+    )
+
+
+BATCH_NORM_2D = LayerSpec(
+    type="BatchNorm2d",
+    category="normalization",
+    prefix="bn",
+    description="Normalises each channel over the batch, then scales and shifts.",
+    settings=_bn_settings("channel"),
+    analyze=_bn2d_analyze,
+    explain=_bn_explain,
+    card=lambda s: "per channel" if s["affine"] else "per channel, no affine",
+    torch=TorchForm("BatchNorm2d", _batch_norm_args()),
+    input_rank=3,
+)
+
+BATCH_NORM_1D = LayerSpec(
+    type="BatchNorm1d",
+    category="normalization",
+    prefix="bn",
+    description="Batch normalisation of a flat feature vector.",
+    settings=_bn_settings("feature"),
+    analyze=_bn1d_analyze,
+    explain=_bn_explain,
+    card=lambda s: "per feature" if s["affine"] else "per feature, no affine",
+    torch=TorchForm("BatchNorm1d", _batch_norm_args()),
+    input_rank=1,
+)
+
+
+def _lrn_analyze(s: Settings, shapes: list[Shape]) -> Analysis:
+    return Analysis(expect_image("LocalResponseNorm", shapes[0]))
+
+
+def _lrn_explain(s: Settings, shapes: list[Shape], a: Analysis) -> list[str]:
+    return [
+        f"each value is divided by (k + alpha/n * sum of squares over {s['size']} neighbouring "
+        f"channels)^beta; shape stays {dims(a.shape)}; params: 0"
+    ]
+
+
+LOCAL_RESPONSE_NORM = LayerSpec(
+    type="LocalResponseNorm",
+    category="normalization",
+    prefix="lrn",
+    description="Local response normalisation across neighbouring channels (AlexNet).",
+    settings=(
+        Setting("size", INT, 5, "size", "number of neighbouring channels", 1, 1024),
+        Setting("alpha", FLOAT, 1e-4, "alpha", "scale", 0.0, 10.0),
+        Setting("beta", FLOAT, 0.75, "beta", "exponent", 0.0, 10.0),
+        Setting("k", FLOAT, 1.0, "k", "additive constant", 0.0, 100.0),
+    ),
+    analyze=_lrn_analyze,
+    explain=_lrn_explain,
+    card=lambda s: f"size {s['size']}",
+    torch=TorchForm(
+        "LocalResponseNorm",
+        (Arg("size", "size"), Arg("alpha", "alpha", 1e-4), Arg("beta", "beta", 0.75), Arg("k", "k", 1.0)),
+        functions=("torch.nn.functional.local_response_norm(input, size, alpha=0.0001, beta=0.75, k=1.0)",),
+    ),
+    input_rank=3,
+)
+
+BLOCKS = (BATCH_NORM_2D, BATCH_NORM_1D, LOCAL_RESPONSE_NORM)
