@@ -79,8 +79,8 @@ def _same_padding(graph: Graph, result: Inference, node: Node) -> Fix | None:
 def _match_channels(graph: Graph, result: Inference, node: Node) -> Fix | None:
     """Insert a 1x1 convolution on each branch whose channel count differs from the widest."""
     add_id, sources = node.id, graph.inputs_of(node.id)
-    shapes = {s: result.nodes[s].shape for s in sources}
-    if any(shape is None or len(shape) != 3 for shape in shapes.values()):
+    shapes = {s: shape for s in sources if (shape := result.nodes[s].shape) is not None and len(shape) == 3}
+    if len(shapes) != len(sources):
         return None
     target = max(shape[0] for shape in shapes.values())
     edits = tuple(

@@ -113,6 +113,48 @@ class Graph:
     def outputs_of(self, node_id: str) -> list[str]:
         return [e.target for e in self.edges if e.source == node_id]
 
+    def adjacency(self) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+        """(inputs, outputs) of every node in one pass over the edges; inputs in input order."""
+        inputs: dict[str, list[str]] = {nid: [] for nid in self.nodes}
+        outputs: dict[str, list[str]] = {nid: [] for nid in self.nodes}
+        for e in self.edges:
+            inputs[e.target].append(e.source)
+            outputs[e.source].append(e.target)
+        return inputs, outputs
+
+    def topological_order(self) -> list[str]:
+        """Node ids, every node after its inputs, depth-first: a branch is finished before the
+        next one starts, which is how a person reads and writes a network (exported code is
+        laid out this way). Nodes on a cycle, or downstream of one, are left out.
+
+        (graphlib's TopologicalSorter orders breadth-first, which interleaves branches.)
+        """
+        inputs, outputs = self.adjacency()
+        indegree = {nid: len(p) for nid, p in inputs.items()}
+        ready = [nid for nid, d in indegree.items() if d == 0]
+        ready.reverse()
+        order = []
+        while ready:
+            nid = ready.pop()
+            order.append(nid)
+            for s in reversed(outputs[nid]):
+                indegree[s] -= 1
+                if indegree[s] == 0:
+                    ready.append(s)
+        return order
+
+    def ancestors(self, node_id: str) -> set[str]:
+        """`node_id` and every node its output depends on."""
+        inputs, _ = self.adjacency()
+        seen = {node_id}
+        stack = [node_id]
+        while stack:
+            for p in inputs[stack.pop()]:
+                if p not in seen:
+                    seen.add(p)
+                    stack.append(p)
+        return seen
+
     def input_node(self) -> Node | None:
         return next((n for n in self.nodes.values() if n.type == "Input"), None)
 
@@ -147,7 +189,8 @@ class Graph:
                 f"{node_id!r} is not a usable node id: use letters, digits and underscores, "
                 "starting with a letter, and avoid Python keywords"
             )
-        node = Node(node_id, block_type, coerce_settings(block_type, settings or {}), tuple(pos), frozen)
+        x, y = pos
+        node = Node(node_id, block_type, coerce_settings(block_type, settings or {}), (x, y), frozen)
         self.nodes[node_id] = node
         return node
 

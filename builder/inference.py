@@ -8,12 +8,13 @@ downstream of an error, so its shape cannot be known; it is not a second error).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from math import prod
 
 from .blocks import CATALOG, Shape, Window
 from .blocks.window import unseen_rows
-from .errors import Issue, ShapeError
+from .errors import InvalidGraphError, Issue, ShapeError
 from .graph import Graph
 
 OK = "ok"
@@ -29,7 +30,7 @@ class NodeInfo:
     type: str
     status: str = UNKNOWN
     shape: Shape | None = None
-    input_shapes: list[Shape] = ()
+    input_shapes: Sequence[Shape] = ()
     learnable: int = 0  # learnable parameters (torch's parameters())
     trainable: int = 0  # learnable parameters that training updates (not frozen)
     buffers: int = 0  # non-learned state such as BatchNorm running statistics
@@ -38,7 +39,7 @@ class NodeInfo:
     receptive_field: tuple[int, int] | None = None  # None: the whole input
     jump: tuple[int, int] = (1, 1)  # cumulative stride: input pixels per output step
     error: Issue | None = None
-    warnings: list[Issue] = ()  # a list once there is one
+    warnings: Sequence[Issue] = ()  # a list once there is one
 
 
 @dataclass(slots=True)
@@ -87,16 +88,39 @@ class Inference:
         return ([info.error] if info.error else []) + list(info.warnings)
 
 
+@dataclass(slots=True)
+class ValidInference(Inference):
+    """The inference of a network without errors: it has an output, and every shape on the
+    way to it is known. `infer` returns one whenever the graph is valid."""
+
+    output: str
+
+    @property
+    def input_shape(self) -> Shape:
+        for info in self.nodes.values():
+            if info.type == "Input" and info.shape is not None:
+                return info.shape
+        raise AssertionError("a valid network has an Input")
+
+    @property
+    def output_shape(self) -> Shape:
+        shape = self.nodes[self.output].shape
+        assert shape is not None, "a valid network's output has a shape"
+        return shape
+
+
+def require_valid(result: Inference) -> ValidInference:
+    """`result` as a `ValidInference`, or `InvalidGraphError` listing its errors."""
+    if not isinstance(result, ValidInference):
+        raise InvalidGraphError(result.errors)
+    return result
+
+
 def infer(graph: Graph) -> Inference:
     """Infer every node's output shape, counts and receptive field; never raises."""
     nodes = graph.nodes
-    preds: dict[str, list[str]] = {nid: [] for nid in nodes}
-    succs: dict[str, list[str]] = {nid: [] for nid in nodes}
-    for e in graph.edges:
-        preds[e.target].append(e.source)
-        succs[e.source].append(e.target)
-
-    order = _topological_order(nodes, preds, succs)
+    preds, succs = graph.adjacency()
+    order = graph.topological_order()
     infos: dict[str, NodeInfo] = {}
     errors: list[Issue] = []
     warnings: list[Issue] = []
@@ -107,11 +131,11 @@ def infer(graph: Graph) -> Inference:
         spec = CATALOG[node.type]
         sources = preds[nid]
         if len(sources) == 1 and spec.max_inputs == 1:  # the common case: no structural issue
-            upstream = infos[sources[0]]
-            if upstream.status != OK:
+            only = infos[sources[0]]
+            if only.status != OK:
                 infos[nid] = NodeInfo(nid, node.type)
                 continue
-            upstream = (upstream,)
+            upstream: tuple[NodeInfo, ...] = (only,)
         else:
             issue = _structure_issue(nid, spec, sources, input_seen)
             if spec.forward == "input" and input_seen is None:
@@ -124,7 +148,7 @@ def infer(graph: Graph) -> Inference:
             if any(u.status != OK for u in upstream):
                 infos[nid] = NodeInfo(nid, node.type)
                 continue
-        shapes = [u.shape for u in upstream]
+        shapes = [u.shape for u in upstream if u.shape is not None]  # all are ok here
         try:
             a = spec.analyze(node.settings, shapes)
         except ShapeError as e:
@@ -193,24 +217,9 @@ def infer(graph: Graph) -> Inference:
                     code="empty",
                 )
             )
+    if not errors and output is not None:
+        return ValidInference(infos, order, errors, warnings, output)
     return Inference(infos, order, errors, warnings, output)
-
-
-def _topological_order(nodes, preds, succs) -> list[str]:
-    """Depth-first topological order: a branch is finished before the next one starts,
-    which is how a person reads and writes a network (and how exported code is laid out)."""
-    indegree = {nid: len(p) for nid, p in preds.items()}
-    ready = [nid for nid, d in indegree.items() if d == 0]
-    ready.reverse()
-    order = []
-    while ready:
-        nid = ready.pop()
-        order.append(nid)
-        for s in reversed(succs[nid]):
-            indegree[s] -= 1
-            if indegree[s] == 0:
-                ready.append(s)
-    return order
 
 
 def _structure_issue(nid: str, spec, sources: list[str], input_seen: str | None) -> Issue | None:

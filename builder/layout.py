@@ -18,11 +18,7 @@ def auto_layout(graph: Graph, direction: str = "TB") -> dict[str, tuple[float, f
     """Positions for every node; `direction` is "TB" (top to bottom) or "LR"."""
     if direction not in ("TB", "LR"):
         raise ValueError(f"direction must be 'TB' or 'LR', got {direction!r}")
-    preds: dict[str, list[str]] = {nid: [] for nid in graph.nodes}
-    succs: dict[str, list[str]] = {nid: [] for nid in graph.nodes}
-    for e in graph.edges:
-        preds[e.target].append(e.source)
-        succs[e.source].append(e.target)
+    preds, succs = graph.adjacency()
 
     layer = _layers(graph, preds, succs)
     rows: dict[int, list[str]] = {}

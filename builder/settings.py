@@ -141,7 +141,8 @@ def _coerce_shape(p: Setting, value: Any) -> tuple[int, int, int]:
         if isinstance(v, bool) or not isinstance(v, int) or v < 1 or v > 1_000_000:
             raise p._error(value, p.describe_range())
         out.append(v)
-    return tuple(out)
+    c, h, w = out
+    return (c, h, w)
 
 
 _COERCERS = {
@@ -157,4 +158,6 @@ _COERCERS = {
 
 def pair(value: int | tuple[int, int]) -> tuple[int, int]:
     """Expand a canonical size to ``(height, width)``."""
-    return value if type(value) is tuple else (value, value)
+    if isinstance(value, tuple):
+        return value
+    return (value, value)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from ..settings import CHOICE, FLOAT, Setting
 from .spec import Analysis, Arg, LayerSpec, Settings, Shape, TorchForm
 from .window import dims
@@ -10,11 +12,11 @@ _F = "torch.nn.functional."
 _INPLACE = Arg("inplace", default=False, ignored=True)
 
 
-def same_shape(s: Settings, shapes: list[Shape]) -> Analysis:
+def same_shape(s: Settings, shapes: Sequence[Shape]) -> Analysis:
     return Analysis(shapes[0])
 
 
-def pointwise_explain(s: Settings, shapes: list[Shape], a: Analysis) -> list[str]:
+def pointwise_explain(s: Settings, shapes: Sequence[Shape], a: Analysis) -> list[str]:
     return [f"element-wise: shape stays {dims(a.shape)}; params: 0"]
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from ..errors import ShapeError
 from ..settings import BOOL, INT, PADDING, SIZE2, Setting, pair
 from .spec import Analysis, Arg, LayerSpec, Settings, Shape, TorchForm, Window
@@ -23,7 +25,7 @@ def _geometry(s: Settings):
     return kernel, stride, dilation, padding_for(s, kernel, dilation)
 
 
-def _analyze(s: Settings, shapes: list[Shape]) -> Analysis:
+def _analyze(s: Settings, shapes: Sequence[Shape]) -> Analysis:
     c, h, w = expect_image("Conv2d", shapes[0])
     groups, out_c = s["groups"], s["out_channels"]
     if c % groups:
@@ -62,7 +64,7 @@ def _analyze(s: Settings, shapes: list[Shape]) -> Analysis:
     )
 
 
-def _explain(s: Settings, shapes: list[Shape], a: Analysis) -> list[str]:
+def _explain(s: Settings, shapes: Sequence[Shape], a: Analysis) -> list[str]:
     kernel, _, dilation, pad = _geometry(s)
     c, out = shapes[0][0], a.shape
     lines = []
@@ -89,7 +91,7 @@ def _card(s: Settings) -> str:
     return text
 
 
-def _channels(shapes: list[Shape]) -> int:
+def _channels(shapes: Sequence[Shape]) -> int:
     return shapes[0][0]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from math import prod
 
 from ..errors import ShapeError
@@ -10,11 +11,11 @@ from .spec import GLOBAL, Analysis, Arg, LayerSpec, Settings, Shape, TorchForm
 from .window import dims, thousands
 
 
-def _flatten_analyze(s: Settings, shapes: list[Shape]) -> Analysis:
+def _flatten_analyze(s: Settings, shapes: Sequence[Shape]) -> Analysis:
     return Analysis((prod(shapes[0]),), window=GLOBAL)
 
 
-def _flatten_explain(s: Settings, shapes: list[Shape], a: Analysis) -> list[str]:
+def _flatten_explain(s: Settings, shapes: Sequence[Shape], a: Analysis) -> list[str]:
     if len(shapes[0]) == 1:
         return [f"already flat: {a.shape[0]} features"]
     return [f"{'*'.join(str(d) for d in shapes[0])} = {thousands(a.shape[0])} features"]
@@ -37,7 +38,7 @@ FLATTEN = LayerSpec(
 )
 
 
-def _linear_analyze(s: Settings, shapes: list[Shape]) -> Analysis:
+def _linear_analyze(s: Settings, shapes: Sequence[Shape]) -> Analysis:
     shape = shapes[0]
     if len(shape) != 1:
         raise ShapeError(
@@ -49,7 +50,7 @@ def _linear_analyze(s: Settings, shapes: list[Shape]) -> Analysis:
     return Analysis((out,), learnable=n * out + (out if s["bias"] else 0), macs=n * out, window=GLOBAL)
 
 
-def _linear_explain(s: Settings, shapes: list[Shape], a: Analysis) -> list[str]:
+def _linear_explain(s: Settings, shapes: Sequence[Shape], a: Analysis) -> list[str]:
     n, m = shapes[0][0], a.shape[0]
     bias = f" + {m}" if s["bias"] else ""
     return [

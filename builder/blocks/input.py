@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from math import prod
 
 from ..settings import SHAPE, Setting
@@ -16,11 +17,11 @@ INPUT_PRESETS: dict[str, tuple[int, int, int]] = {
 }
 
 
-def _input_analyze(s: Settings, shapes: list[Shape]) -> Analysis:
+def _input_analyze(s: Settings, shapes: Sequence[Shape]) -> Analysis:
     return Analysis(tuple(s["shape"]))
 
 
-def _input_explain(s: Settings, shapes: list[Shape], a: Analysis) -> list[str]:
+def _input_explain(s: Settings, shapes: Sequence[Shape], a: Analysis) -> list[str]:
     preset = next((n for n, shape in INPUT_PRESETS.items() if shape == tuple(s["shape"])), "custom")
     return [f"input {dims(a.shape)} ({preset}); {thousands(prod(a.shape))} values per sample"]
 

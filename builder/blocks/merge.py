@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from ..errors import ShapeError
 from .spec import ADD, CONCAT, Analysis, LayerSpec, Settings, Shape
 from .window import dims
 
 
-def _list(shapes: list[Shape]) -> str:
+def _list(shapes: Sequence[Shape]) -> str:
     return ", ".join(dims(s) for s in shapes)
 
 
-def _add_analyze(s: Settings, shapes: list[Shape]) -> Analysis:
+def _add_analyze(s: Settings, shapes: Sequence[Shape]) -> Analysis:
     first = shapes[0]
     for other in shapes[1:]:
         if other != first:
@@ -26,11 +28,11 @@ def _add_analyze(s: Settings, shapes: list[Shape]) -> Analysis:
     return Analysis(first)
 
 
-def _add_explain(s: Settings, shapes: list[Shape], a: Analysis) -> list[str]:
+def _add_explain(s: Settings, shapes: Sequence[Shape], a: Analysis) -> list[str]:
     return [f"element-wise sum of {len(shapes)} inputs of shape {dims(a.shape)}; params: 0"]
 
 
-def _concat_analyze(s: Settings, shapes: list[Shape]) -> Analysis:
+def _concat_analyze(s: Settings, shapes: Sequence[Shape]) -> Analysis:
     if len({len(s) for s in shapes}) > 1:
         raise ShapeError(
             f"Concat needs inputs of one rank but gets {_list(shapes)}",
@@ -50,7 +52,7 @@ def _concat_analyze(s: Settings, shapes: list[Shape]) -> Analysis:
     return Analysis((channels,))
 
 
-def _concat_explain(s: Settings, shapes: list[Shape], a: Analysis) -> list[str]:
+def _concat_explain(s: Settings, shapes: Sequence[Shape], a: Analysis) -> list[str]:
     chans = " + ".join(str(s[0]) for s in shapes)
     return [f"channels: {chans} = {a.shape[0]}; output {dims(a.shape)}; params: 0"]
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from ..errors import ShapeError
 from ..settings import BOOL, FLOAT, INT, Setting
 from .spec import Analysis, Arg, LayerSpec, Settings, Shape, TorchForm
@@ -29,11 +31,11 @@ def _batch_norm_counts(s: Settings, shape: Shape) -> Analysis:
     return Analysis(shape, learnable=2 * c if s["affine"] else 0, buffers=2 * c + 1)
 
 
-def _bn2d_analyze(s: Settings, shapes: list[Shape]) -> Analysis:
+def _bn2d_analyze(s: Settings, shapes: Sequence[Shape]) -> Analysis:
     return _batch_norm_counts(s, expect_image("BatchNorm2d", shapes[0]))
 
 
-def _bn1d_analyze(s: Settings, shapes: list[Shape]) -> Analysis:
+def _bn1d_analyze(s: Settings, shapes: Sequence[Shape]) -> Analysis:
     if len(shapes[0]) != 1:
         raise ShapeError(
             f"BatchNorm1d needs a flat vector but gets {dims(shapes[0])}",
@@ -43,7 +45,7 @@ def _bn1d_analyze(s: Settings, shapes: list[Shape]) -> Analysis:
     return _batch_norm_counts(s, shapes[0])
 
 
-def _bn_explain(s: Settings, shapes: list[Shape], a: Analysis) -> list[str]:
+def _bn_explain(s: Settings, shapes: Sequence[Shape], a: Analysis) -> list[str]:
     c = shapes[0][0]
     learn = f"2*{c} = {thousands(2 * c)} (a scale and a shift per channel)" if s["affine"] else "0"
     return [
@@ -87,11 +89,11 @@ BATCH_NORM_1D = LayerSpec(
 )
 
 
-def _lrn_analyze(s: Settings, shapes: list[Shape]) -> Analysis:
+def _lrn_analyze(s: Settings, shapes: Sequence[Shape]) -> Analysis:
     return Analysis(expect_image("LocalResponseNorm", shapes[0]))
 
 
-def _lrn_explain(s: Settings, shapes: list[Shape], a: Analysis) -> list[str]:
+def _lrn_explain(s: Settings, shapes: Sequence[Shape], a: Analysis) -> list[str]:
     return [
         f"each value is divided by (k + alpha/n * sum of squares over {s['size']} neighbouring "
         f"channels)^beta; shape stays {dims(a.shape)}; params: 0"

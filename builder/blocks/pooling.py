@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from ..errors import ShapeError
 from ..settings import BOOL, SIZE2, Setting, pair
 from .spec import GLOBAL, Analysis, Arg, LayerSpec, Settings, Shape, TorchForm, Window
@@ -15,7 +17,7 @@ def _geometry(s: Settings):
 
 
 def _analyze_for(block: str):
-    def analyze(s: Settings, shapes: list[Shape]) -> Analysis:
+    def analyze(s: Settings, shapes: Sequence[Shape]) -> Analysis:
         c, h, w = expect_image(block, shapes[0])
         kernel, stride, pad = _geometry(s)
         if 2 * pad[0] > kernel[0] or 2 * pad[1] > kernel[1]:
@@ -32,7 +34,7 @@ def _analyze_for(block: str):
     return analyze
 
 
-def _explain(s: Settings, shapes: list[Shape], a: Analysis) -> list[str]:
+def _explain(s: Settings, shapes: Sequence[Shape], a: Analysis) -> list[str]:
     assert isinstance(a.window, Window)
     lines = size_lines(shapes[0], a.shape, a.window, a.window.kernel, ceil_mode=s["ceil_mode"])
     lines.append(f"channels stay {a.shape[0]}; params: 0 (pooling has no weights)")
@@ -131,7 +133,7 @@ AVG_POOL = LayerSpec(
 
 
 def _adaptive_analyze_for(block: str):
-    def analyze(s: Settings, shapes: list[Shape]) -> Analysis:
+    def analyze(s: Settings, shapes: Sequence[Shape]) -> Analysis:
         c, _, _ = expect_image(block, shapes[0])
         oh, ow = pair(s["output_size"])
         return Analysis((c, oh, ow), window=GLOBAL)
@@ -139,7 +141,7 @@ def _adaptive_analyze_for(block: str):
     return analyze
 
 
-def _adaptive_explain(s: Settings, shapes: list[Shape], a: Analysis) -> list[str]:
+def _adaptive_explain(s: Settings, shapes: Sequence[Shape], a: Analysis) -> list[str]:
     _, h, w = shapes[0]
     return [f"{xy(h, w)} is split into {xy(*a.shape[1:])} regions, one value per region and channel"]
 

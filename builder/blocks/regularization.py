@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from ..settings import FLOAT, Setting
 from .activation import pointwise_explain, same_shape
 from .spec import Analysis, Arg, LayerSpec, Settings, Shape, TorchForm
@@ -16,7 +18,7 @@ _ARGS = (
 )
 
 
-def _image_same_shape(s: Settings, shapes: list[Shape]) -> Analysis:
+def _image_same_shape(s: Settings, shapes: Sequence[Shape]) -> Analysis:
     return Analysis(expect_image("Dropout2d", shapes[0]))
 
 

@@ -13,7 +13,7 @@ resolved only by the code that builds or imports modules.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -84,13 +84,13 @@ class Arg:
     name: str
     setting: str | None = None
     default: Any = REQUIRED
-    from_input: Callable[[list[Shape]], Any] | None = None
+    from_input: Callable[[Sequence[Shape]], Any] | None = None
     fixed: Any = REQUIRED
     accepts: tuple[Any, ...] = ()
     ignored: bool = False
     read: Callable[[Any], Any] | None = None  # reads it back from a module; default: attribute
 
-    def value(self, settings: Settings, shapes: list[Shape]) -> Any:
+    def value(self, settings: Settings, shapes: Sequence[Shape]) -> Any:
         if self.from_input is not None:
             return self.from_input(shapes)
         if self.setting is not None:
@@ -116,7 +116,7 @@ class TorchForm:
     methods: tuple[str, ...] = ()
     settings_from_torch: Callable[[Settings], Settings] | None = None
 
-    def call(self, settings: Settings, shapes: list[Shape]) -> tuple[list[Any], dict[str, Any]]:
+    def call(self, settings: Settings, shapes: Sequence[Shape]) -> tuple[list[Any], dict[str, Any]]:
         """Positional and keyword arguments for the constructor, in the order torch lists them.
 
         Arguments without a default are positional; the others are keywords, left out when
@@ -134,13 +134,13 @@ class TorchForm:
                 keywords[arg.name] = value
         return positional, keywords
 
-    def code(self, settings: Settings, shapes: list[Shape]) -> str:
+    def code(self, settings: Settings, shapes: Sequence[Shape]) -> str:
         positional, keywords = self.call(settings, shapes)
         parts = [repr(a) for a in positional] + [f"{k}={v!r}" for k, v in keywords.items()]
         return f"nn.{self.module}({', '.join(parts)})"
 
 
-def _no_explanation(settings: Settings, shapes: list[Shape], result: Analysis) -> list[str]:
+def _no_explanation(settings: Settings, shapes: Sequence[Shape], result: Analysis) -> list[str]:
     return []
 
 
@@ -161,10 +161,10 @@ class LayerSpec:
     category: str
     prefix: str  # node ids are prefix1, prefix2, ...
     description: str
-    analyze: Callable[[Settings, list[Shape]], Analysis]
+    analyze: Callable[[Settings, Sequence[Shape]], Analysis]
     card: Callable[[Settings], str]
     settings: tuple[Setting, ...] = ()
-    explain: Callable[[Settings, list[Shape], Analysis], list[str]] = _no_explanation
+    explain: Callable[[Settings, Sequence[Shape], Analysis], list[str]] = _no_explanation
     torch: TorchForm | None = None
     forward: str = MODULE
     min_inputs: int = 1
@@ -183,14 +183,14 @@ class LayerSpec:
     def defaults(self) -> Settings:
         return {s.name: s.default for s in self.settings}
 
-    def infer(self, settings: Settings, shapes: list[Shape]) -> Shape:
+    def infer(self, settings: Settings, shapes: Sequence[Shape]) -> Shape:
         """The output shape alone (a view of `analyze`)."""
         return self.analyze(settings, shapes).shape
 
     def card_text(self, settings: Settings) -> str:
         return self.card(settings)
 
-    def build_module(self, settings: Settings, shapes: list[Shape]):
+    def build_module(self, settings: Settings, shapes: Sequence[Shape]):
         """The torch module for this block, from the same arguments as its generated code."""
         if self.torch is None:
             raise TypeError(f"{self.type} is not a torch module")
@@ -199,7 +199,7 @@ class LayerSpec:
         positional, keywords = self.torch.call(settings, shapes)
         return getattr(nn, self.torch.module)(*positional, **keywords)
 
-    def torch_code(self, settings: Settings, shapes: list[Shape]) -> str:
+    def torch_code(self, settings: Settings, shapes: Sequence[Shape]) -> str:
         if self.torch is None:
             raise TypeError(f"{self.type} is not a torch module")
         return self.torch.code(settings, shapes)

@@ -14,9 +14,8 @@ import re
 import textwrap
 
 from ..blocks import ADD, CATALOG, CONCAT, INPUT
-from ..errors import InvalidGraphError
 from ..graph import Graph
-from ..inference import Inference, infer
+from ..inference import Inference, ValidInference, infer, require_valid
 
 
 def class_name_for(name: str) -> str:
@@ -32,19 +31,13 @@ def _shape(shape) -> str:
     return " x ".join(map(str, shape))
 
 
-def _valid(graph: Graph, result: Inference | None) -> Inference:
-    result = result or infer(graph)
-    if not result.valid:
-        raise InvalidGraphError(result.errors)
-    return result
+def _valid(graph: Graph, result: Inference | None) -> ValidInference:
+    return require_valid(result or infer(graph))
 
 
-def _steps(graph: Graph, result: Inference) -> list[str]:
+def _steps(graph: Graph, result: ValidInference) -> list[str]:
     """Node ids that affect the output, in topological order."""
-    needed = {result.output}
-    for nid in reversed(result.order):
-        if nid in needed:
-            needed.update(graph.inputs_of(nid))
+    needed = graph.ancestors(result.output)
     return [nid for nid in result.order if nid in needed]
 
 

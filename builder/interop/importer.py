@@ -192,8 +192,8 @@ def import_module(
         return text
 
     def add(node: fx.Node, block_type: str, settings: dict, sources: list[fx.Node], node_id: str) -> None:
-        ids = [value_of.get(s) for s in sources]
-        if any(i is None for i in ids):
+        ids = [i for s in sources if (i := value_of.get(s)) is not None]
+        if len(ids) != len(sources):
             value_of[node] = None
             return
         graph_id = node_id if node_id not in graph.nodes else graph.new_id(block_type)
@@ -310,7 +310,7 @@ def _is_batch_size(value, sizes: set) -> bool:
         return False
     if value.op == "call_method":  # x.size(0)
         return value.args[1:] == (0,)
-    return value.target is operator.getitem and value.args[1] == 0  # x.shape[0]
+    return bool(value.target is operator.getitem and value.args[1] == 0)  # x.shape[0]
 
 
 def _id_for(target: str) -> str:
@@ -339,11 +339,13 @@ def load_module_spec(spec: str) -> tuple[nn.Module, str]:
         if not path.exists():
             raise ConvCanvasError(f"{where}: no such file")
         module_name = f"_convcanvas_import_{path.stem}"
-        loader = importlib.util.spec_from_file_location(module_name, path)
-        module = importlib.util.module_from_spec(loader)
+        found = importlib.util.spec_from_file_location(module_name, path)
+        if found is None or found.loader is None:
+            raise ConvCanvasError(f"{where}: not a Python file that can be imported")
+        module = importlib.util.module_from_spec(found)
         sys.modules[module_name] = module
         try:
-            loader.loader.exec_module(module)
+            found.loader.exec_module(module)
         except Exception as e:
             raise ConvCanvasError(f"{where} raised {type(e).__name__} on import: {e}") from None
     else:

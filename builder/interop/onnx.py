@@ -29,6 +29,7 @@ def export_onnx(model, path: str | Path, input_shape, opset: int = 18) -> None:
             dynamic_shapes=({0: torch.export.Dim("batch")},),
             opset_version=opset,
         )
+        assert program is not None, "torch.onnx.export with dynamo=True returns the program"
         program.save(f"{tmp}/model.onnx")
         data = Path(f"{tmp}/model.onnx").read_bytes()
     onnx.checker.check_model(onnx.load_from_string(data), full_check=True)

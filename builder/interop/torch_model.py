@@ -11,9 +11,8 @@ import torch
 from torch import nn
 
 from ..blocks import ADD, CATALOG, CONCAT, INPUT
-from ..errors import InvalidGraphError
 from ..graph import Graph
-from ..inference import Inference, infer
+from ..inference import Inference, infer, require_valid
 
 
 class NetworkModule(nn.Module):
@@ -21,13 +20,11 @@ class NetworkModule(nn.Module):
 
     def __init__(self, graph: Graph, result: Inference | None = None):
         super().__init__()
-        result = result or infer(graph)
-        if not result.valid:
-            raise InvalidGraphError(result.errors)
+        result = require_valid(result or infer(graph))
         self.input_shape = tuple(result.input_shape)
         self.output_id = result.output
-        reachable = _ancestors(graph, result.output)
-        steps = []
+        reachable = graph.ancestors(result.output)
+        steps: list[tuple[str, str, tuple[str, ...]]] = []
         last_use: dict[str, int] = {}
         for nid in result.order:
             if nid not in reachable:
@@ -75,20 +72,6 @@ class NetworkModule(nn.Module):
                 del values[s]
         kept[self.output_id] = values[self.output_id]
         return kept
-
-
-def _ancestors(graph: Graph, node_id: str) -> set[str]:
-    seen = {node_id}
-    stack = [node_id]
-    preds: dict[str, list[str]] = {}
-    for e in graph.edges:
-        preds.setdefault(e.target, []).append(e.source)
-    while stack:
-        for p in preds.get(stack.pop(), ()):
-            if p not in seen:
-                seen.add(p)
-                stack.append(p)
-    return seen
 
 
 def build_model(graph: Graph, result: Inference | None = None) -> NetworkModule:
