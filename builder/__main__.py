@@ -1,5 +1,7 @@
+"""`python -m builder <command> ...`: the headless command line, without Qt."""
+
 import sys
 
-from .cli import main
+from .cli import cli_main
 
-sys.exit(main())
+sys.exit(cli_main())

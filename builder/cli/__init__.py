@@ -1,6 +1,9 @@
-"""The command line: ``convcanvas summary|templates|train|export|import``."""
+"""The command line: ``convcanvas summary|templates|train|export|import``.
 
+Importing this package loads only the command table; a command's module loads when it runs.
+"""
+
+from .main import COMMANDS, Command, subcommands
 from .main import main as cli_main
-from .main import subcommands
 
-__all__ = ["cli_main", "subcommands"]
+__all__ = ["COMMANDS", "Command", "cli_main", "subcommands"]

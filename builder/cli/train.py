@@ -1,4 +1,8 @@
-"""`convcanvas train`: headless training of a graph file."""
+"""`convcanvas train`: headless training of a graph file.
+
+`configure` reads only the training configuration; the engine, which loads torch, is imported in
+`run`, so `convcanvas train --help` stays quick.
+"""
 
 from __future__ import annotations
 
@@ -7,21 +11,18 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ..training.datasets import DATASETS
-from ..training.engine import (
-    OPTIMIZERS,
-    SCHEDULES,
-    EpochMetrics,
-    RunFinished,
-    RunStarted,
-    StepMetrics,
-    TrainConfig,
-)
-from .main import EXIT_INVALID, EXIT_OK, EXIT_USAGE, command, open_graph
+from .common import EXIT_INVALID, EXIT_OK, EXIT_USAGE, open_graph
+
+if TYPE_CHECKING:
+    from ..training import EpochMetrics, RunFinished, StepMetrics, TrainConfig
 
 
-def _configure(p: argparse.ArgumentParser) -> None:
+def configure(p: argparse.ArgumentParser) -> None:
+    # through the package's lazy table: whichever module holds these, no engine is loaded here
+    from ..training import DATASETS, OPTIMIZERS, SCHEDULES, TrainConfig
+
     d = TrainConfig()
     p.add_argument("file", help="graph file (.json) or template name")
     p.add_argument(
@@ -52,26 +53,11 @@ def _configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON record per epoch and a final one")
 
 
-@command("train", "Train a network headless and save the run (metrics, checkpoints, weights).", _configure)
-def _run(args: argparse.Namespace) -> int:
-    from ..training.engine import Trainer, TrainingError
+def run(args: argparse.Namespace) -> int:
+    from ..training import EpochMetrics, RunFinished, RunStarted, StepMetrics, Trainer, TrainingError
 
     graph = open_graph(args.file)  # with --resume, the checkpoint's own graph is trained
-    config = TrainConfig(
-        dataset=args.dataset,
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        lr=args.lr,
-        optimizer=args.optimizer,
-        momentum=args.momentum,
-        nesterov=args.nesterov,
-        weight_decay=args.weight_decay,
-        schedule=args.schedule,
-        label_smoothing=args.label_smoothing,
-        seed=args.seed,
-        device=args.device,
-        data_dir=args.data_dir,
-    )
+    config = _config(args)
     run_dir = (
         Path(args.out)
         if args.out
@@ -99,52 +85,73 @@ def _run(args: argparse.Namespace) -> int:
             progress.step(record, config.epochs)
         elif isinstance(record, EpochMetrics):
             progress.clear()
-            if args.json:
-                print(
-                    json.dumps(
-                        {
-                            "type": "epoch",
-                            "epoch": record.epoch,
-                            "train_loss": record.train_loss,
-                            "train_accuracy": record.train_accuracy,
-                            "test_loss": record.test_loss,
-                            "test_accuracy": record.test_accuracy,
-                            "samples_per_sec": record.samples_per_sec,
-                            "elapsed": record.elapsed,
-                        }
-                    ),
-                    flush=True,
-                )
-            else:
-                print(
-                    f"epoch {record.epoch}/{config.epochs}  loss {record.train_loss:.4f}  "
-                    f"train acc {record.train_accuracy:.2%}  test loss {record.test_loss:.4f}  "
-                    f"test acc {record.test_accuracy:.2%}  {record.samples_per_sec:,.0f} samples/s  "
-                    f"{record.elapsed:.1f}s",
-                    flush=True,
-                )
+            print(_epoch_line(record, config.epochs, args.json), flush=True)
         elif isinstance(record, RunFinished):
             final = record
     progress.clear()
-    if args.json:
-        print(
-            json.dumps(
-                {
-                    "type": "final",
-                    "status": final.status,
-                    "message": final.message,
-                    "epochs": final.epochs_done,
-                    "test_accuracy": final.test_accuracy,
-                    "run_dir": final.run_dir,
-                }
-            )
-        )
-    else:
-        print(f"{final.status}: {final.message}")
+    assert final is not None, "the engine always ends a run with RunFinished"
+    print(_final_line(final, args.json))
     if final.status == "failed":
         print(final.message, file=sys.stderr)
         return EXIT_USAGE
     return EXIT_OK
+
+
+def _config(args: argparse.Namespace) -> TrainConfig:
+    from ..training import TrainConfig
+
+    return TrainConfig(
+        dataset=args.dataset,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        optimizer=args.optimizer,
+        momentum=args.momentum,
+        nesterov=args.nesterov,
+        weight_decay=args.weight_decay,
+        schedule=args.schedule,
+        label_smoothing=args.label_smoothing,
+        seed=args.seed,
+        device=args.device,
+        data_dir=args.data_dir,
+    )
+
+
+def _epoch_line(r: EpochMetrics, epochs: int, as_json: bool) -> str:
+    if as_json:
+        return json.dumps(
+            {
+                "type": "epoch",
+                "epoch": r.epoch,
+                "train_loss": r.train_loss,
+                "train_accuracy": r.train_accuracy,
+                "test_loss": r.test_loss,
+                "test_accuracy": r.test_accuracy,
+                "samples_per_sec": r.samples_per_sec,
+                "elapsed": r.elapsed,
+            }
+        )
+    return (
+        f"epoch {r.epoch}/{epochs}  loss {r.train_loss:.4f}  "
+        f"train acc {r.train_accuracy:.2%}  test loss {r.test_loss:.4f}  "
+        f"test acc {r.test_accuracy:.2%}  {r.samples_per_sec:,.0f} samples/s  "
+        f"{r.elapsed:.1f}s"
+    )
+
+
+def _final_line(r: RunFinished, as_json: bool) -> str:
+    if as_json:
+        return json.dumps(
+            {
+                "type": "final",
+                "status": r.status,
+                "message": r.message,
+                "epochs": r.epochs_done,
+                "test_accuracy": r.test_accuracy,
+                "run_dir": r.run_dir,
+            }
+        )
+    return f"{r.status}: {r.message}"
 
 
 class _Progress:
