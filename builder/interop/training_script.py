@@ -7,8 +7,9 @@ import inspect
 from dataclasses import asdict
 
 from ..graph import Graph
-from ..inference import Inference
-from ..training.engine import TrainConfig, schedule_factor
+from ..inference import Inference, scores_node
+from ..training.config import TrainConfig
+from ..training.schedules import schedule_factor
 from .code import _file_stem, _valid, class_name_for, module_source
 
 # Datasets the exported script loads through torchvision; the bundled subset is ConvCanvas's own.
@@ -242,7 +243,9 @@ def export_training_script(
     if settings["dataset"] not in ("mnist", "fashion-mnist", "cifar10", "cifar100"):
         settings["dataset"] = "synthetic"  # an image folder: the script's data section is the place to adapt
     cls = class_name_for(graph.name)
-    softmax = result.output if graph.nodes[result.output].type == "Softmax" else None
+    # the script trains on the scores before a final probability head, as the app does
+    softmax = result.output if scores_node(graph, result) != result.output else None
+    assert result.input_shape is not None and result.output_shape is not None  # a valid inference
     c, h, w = result.input_shape
     return _SCRIPT.format(
         name=graph.name,

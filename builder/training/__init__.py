@@ -1,6 +1,16 @@
 """Training: configuration, records, control, devices, datasets, the engine and checkpoints.
 
-`TrainConfig`, the records and `Control` need no torch; the engine and the datasets load it.
+    config.py         TrainConfig and the optimizers and schedules it accepts (no torch)
+    records.py        the immutable records a run yields, and their JSON form (no torch)
+    control.py        Control: pause, resume, stop, learning rate and weights from another thread
+    schedules.py      learning-rate schedules, pure arithmetic (copied into exported scripts)
+    compatibility.py  whether a network fits a dataset's images and classes (no torch)
+    devices.py        the devices to train on, and setting torch up for one
+    datasets.py       the datasets, decoded once into uint8 tensors
+    batches.py        a dataset on the training device, drawn from as whole batches
+    checkpoints.py    the run folder: settings, metrics log, checkpoints, weights; resuming
+    engine.py         Trainer: the training loop as a generator of records
+
 Names are resolved on first use so that importing the configuration stays light.
 """
 
@@ -10,14 +20,9 @@ import importlib
 from typing import Any
 
 _HOME = {
+    **dict.fromkeys(("TrainConfig", "OPTIMIZERS", "SCHEDULES"), "builder.training.config"),
     **dict.fromkeys(
         (
-            "TrainConfig",
-            "Trainer",
-            "TrainingError",
-            "Control",
-            "OPTIMIZERS",
-            "SCHEDULES",
             "RunStarted",
             "DownloadProgress",
             "StepMetrics",
@@ -28,26 +33,25 @@ _HOME = {
             "Resumed",
             "Checkpointed",
             "RunFinished",
-            "available_devices",
-            "select_device",
-            "check_compatibility",
-            "schedule_factor",
-            "physical_cores",
         ),
-        "builder.training.engine",
+        "builder.training.records",
     ),
+    "Control": "builder.training.control",
+    "schedule_factor": "builder.training.schedules",
+    "check_compatibility": "builder.training.compatibility",
+    **dict.fromkeys(("available_devices", "select_device", "physical_cores"), "builder.training.devices"),
+    **dict.fromkeys(("Trainer", "TrainingError"), "builder.training.engine"),
     **dict.fromkeys(
         (
             "Dataset",
             "DatasetError",
-            "DATASETS",
-            "NUM_CLASSES",
-            "SHAPES",
             "load_dataset",
             "load_image_folder",
-            "default_data_dir",
         ),
         "builder.training.datasets",
+    ),
+    **dict.fromkeys(
+        ("DATASETS", "NUM_CLASSES", "SHAPES", "default_data_dir"), "builder.training.known_datasets"
     ),
 }
 

@@ -21,6 +21,12 @@ import torch
 
 from ..atomic import write_atomic
 from ..errors import ConvCanvasError
+from .known_datasets import (
+    _TORCHVISION,
+    DATASETS,
+    DIGITS,
+    default_data_dir,
+)
 
 
 class DatasetError(ConvCanvasError):
@@ -43,51 +49,12 @@ class Dataset:
 
     @property
     def shape(self) -> tuple[int, int, int]:
-        return tuple(self.train_images.shape[1:])
+        _, c, h, w = self.train_images.shape
+        return (c, h, w)
 
     @property
     def num_classes(self) -> int:
         return len(self.classes)
-
-
-DIGITS = tuple(str(i) for i in range(10))
-FASHION = (
-    "T-shirt/top",
-    "Trouser",
-    "Pullover",
-    "Dress",
-    "Coat",
-    "Sandal",
-    "Shirt",
-    "Sneaker",
-    "Bag",
-    "Ankle boot",
-)
-CIFAR10 = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
-
-# name -> (torchvision class, mean, std, augment)
-_TORCHVISION = {
-    "mnist": ("MNIST", (0.1307,), (0.3081,), False),
-    "fashion-mnist": ("FashionMNIST", (0.2860,), (0.3530,), False),
-    "cifar10": ("CIFAR10", (0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616), True),
-    "cifar100": ("CIFAR100", (0.5071, 0.4865, 0.4409), (0.2673, 0.2564, 0.2762), True),
-}
-DATASETS = ("mnist-mini", *_TORCHVISION)
-SHAPES = {
-    "mnist-mini": (1, 28, 28),
-    "mnist": (1, 28, 28),
-    "fashion-mnist": (1, 28, 28),
-    "cifar10": (3, 32, 32),
-    "cifar100": (3, 32, 32),
-}
-NUM_CLASSES = {"mnist-mini": 10, "mnist": 10, "fashion-mnist": 10, "cifar10": 10, "cifar100": 100}
-
-
-def default_data_dir() -> Path:
-    """Per-user data folder, e.g. ~/.local/share/convcanvas/datasets."""
-    import platformdirs
-
-    return Path(platformdirs.user_data_dir("convcanvas", appauthor=False)) / "datasets"
 
 
 def load_dataset(
@@ -180,12 +147,14 @@ def _download_progress(report: Callable[[int, int | None], None] | None):
         return
     import torchvision.datasets.utils as tv_utils
 
+    emit = report  # bound here: the class below sees the narrowed, non-None callable
+
     class _Progress:
         def __init__(self, total=None, **_options):
             self.total, self.done = total, 0
 
         def __enter__(self):
-            report(0, self.total)
+            emit(0, self.total)
             return self
 
         def __exit__(self, *_exc):
@@ -193,7 +162,7 @@ def _download_progress(report: Callable[[int, int | None], None] | None):
 
         def update(self, n: int) -> None:
             self.done += n
-            report(self.done, self.total)
+            emit(self.done, self.total)
 
     original = tv_utils.tqdm
     tv_utils.tqdm = _Progress
@@ -283,7 +252,7 @@ def _decode_folder(files, classes, shape, test_fraction, seed) -> dict:
     c, h, w = shape
     mode = ImageReadMode.GRAY if c == 1 else ImageReadMode.RGB
     rng = np.random.default_rng(seed)
-    splits = {"train": ([], []), "test": ([], [])}
+    splits: dict[str, tuple[list[torch.Tensor], list[int]]] = {"train": ([], []), "test": ([], [])}
     bad = []
     for label, name in enumerate(classes):
         paths = list(files[name])
@@ -301,7 +270,7 @@ def _decode_folder(files, classes, shape, test_fraction, seed) -> dict:
             labels.append(label)
     if not splits["train"][0]:
         raise DatasetError(f"no readable images in {files and next(iter(files.values()))[0].parent.parent}")
-    out = {}
+    out: dict[str, torch.Tensor | list[str]] = {}
     for split, (images, labels) in splits.items():
         out[f"{split}_images"] = (
             torch.stack(images) if images else torch.zeros((0, c, h, w), dtype=torch.uint8)

@@ -16,149 +16,48 @@ from __future__ import annotations
 import json
 import math
 import os
-import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import nullcontext
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Generator, Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..atomic import write_atomic
-from ..document import dumps_graph, graph_from_dict
+from ..document import graph_from_dict
 from ..errors import ConvCanvasError, InvalidGraphError, Issue
 from ..graph import Graph
-from ..inference import Inference, infer, memory_estimate
+from ..inference import infer, memory_estimate, scores_node
 from ..interop.torch_model import NetworkModule
-from .datasets import Dataset, DatasetError, load_dataset
+from .batches import DeviceData
+from .checkpoints import RunFolder, TrainingState, load_checkpoint, restore
+from .compatibility import check_compatibility
+from .config import TrainConfig
+from .control import Control
+from .datasets import Dataset, load_dataset
+from .devices import Precision, device_name, prepare_device, select_device
+from .records import (
+    Checkpointed,
+    DownloadProgress,
+    EpochMetrics,
+    LayerHealth,
+    LrChanged,
+    Paused,
+    Record,
+    Resumed,
+    RunFinished,
+    RunStarted,
+    StepMetrics,
+    record_fields,
+)
+from .schedules import schedule_factor
 
-OPTIMIZERS = ("sgd", "adam", "adamw")
-SCHEDULES = ("constant", "step", "cosine", "onecycle")
+HEALTH_INTERVAL = 1.0  # seconds between LayerHealth records
 
-
-@dataclass(frozen=True)
-class TrainConfig:
-    dataset: str = "mnist-mini"
-    epochs: int = 5
-    batch_size: int = 64
-    lr: float = 1e-3
-    optimizer: str = "adam"
-    momentum: float = 0.9  # SGD only
-    nesterov: bool = False  # SGD only
-    weight_decay: float = 0.0
-    schedule: str = "constant"
-    label_smoothing: float = 0.0
-    seed: int = 0
-    device: str = "auto"
-    data_dir: str | None = None
-    report_interval: float = 0.1  # seconds between step records
-    eval_batch_size: int = 1000
-
-    def problems(self) -> list[str]:
-        out = []
-        if self.optimizer not in OPTIMIZERS:
-            out.append(f"optimizer {self.optimizer!r}: use one of {', '.join(OPTIMIZERS)}")
-        if self.schedule not in SCHEDULES:
-            out.append(f"schedule {self.schedule!r}: use one of {', '.join(SCHEDULES)}")
-        if self.epochs < 1:
-            out.append(f"epochs must be at least 1, got {self.epochs}")
-        if self.batch_size < 1:
-            out.append(f"batch size must be at least 1, got {self.batch_size}")
-        if not (0 < self.lr < 10) or not math.isfinite(self.lr):
-            out.append(f"learning rate must be between 0 and 10, got {self.lr}")
-        if not 0 <= self.label_smoothing < 1:
-            out.append(f"label smoothing must be in [0, 1), got {self.label_smoothing}")
-        return out
-
-
-# ----------------------------------------------------------------------------- records
-
-
-@dataclass(frozen=True, slots=True)
-class RunStarted:
-    device: str
-    device_name: str
-    dataset: str
-    train_size: int
-    test_size: int
-    steps_per_epoch: int
-    total_steps: int
-    start_epoch: int
-    classes: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class DownloadProgress:
-    dataset: str
-    done: int  # bytes of the current file
-    total: int | None  # None when the server does not say
-
-
-@dataclass(frozen=True, slots=True)
-class StepMetrics:
-    step: int  # steps done since the start of the run (1-based)
-    epoch: int  # 0-based epoch the step belongs to
-    loss: float  # mean training loss over the steps since the last record
-    lr: float
-    samples_per_sec: float
-
-
-@dataclass(frozen=True, slots=True)
-class LrChanged:
-    step: int
-    lr: float
-
-
-@dataclass(frozen=True, slots=True)
-class EpochMetrics:
-    epoch: int  # 1-based count of epochs done
-    step: int
-    train_loss: float
-    train_accuracy: float
-    test_loss: float
-    test_accuracy: float
-    samples_per_sec: float
-    elapsed: float  # seconds since the run (or its resumption) started
-    eta: float  # seconds left, estimated from the epochs so far
-    confusion: tuple[tuple[int, ...], ...]  # [true class][predicted class] on the test set
-    per_class_accuracy: tuple[float, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class LayerHealth:
-    """Gradient norm of each block's parameters after a training step (about once a second):
-    near zero means the block has stopped learning; huge means it is about to blow up."""
-
-    step: int
-    grad_norms: tuple[tuple[str, float], ...]  # (node id, L2 norm of its parameters' gradients)
-
-
-@dataclass(frozen=True, slots=True)
-class Paused:
-    step: int
-
-
-@dataclass(frozen=True, slots=True)
-class Resumed:
-    step: int
-
-
-@dataclass(frozen=True, slots=True)
-class Checkpointed:
-    epoch: int
-    path: str
-
-
-@dataclass(frozen=True, slots=True)
-class RunFinished:
-    status: str  # "completed", "stopped" or "failed"
-    message: str
-    epochs_done: int
-    test_accuracy: float | None
-    run_dir: str | None
+_R = TypeVar("_R", bound=Record)
 
 
 class TrainingError(ConvCanvasError):
@@ -169,218 +68,37 @@ class TrainingError(ConvCanvasError):
         super().__init__("\n".join(str(i) for i in issues))
 
 
-# ----------------------------------------------------------------------------- control
+@dataclass
+class _Run:
+    """One call of `Trainer.run`: what it trains with and how far it has got."""
 
-
-class Control:
-    """Thread-safe steering of a run from another thread (for example a GUI)."""
-
-    def __init__(self) -> None:
-        self._stop = threading.Event()
-        self._unpaused = threading.Event()
-        self._unpaused.set()
-        self._lock = threading.Lock()
-        self._new_lr: float | None = None
-        self._snapshot_wanted = threading.Event()
-        self._snapshot: dict | None = None
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._unpaused.set()  # a paused run must wake up to stop
-
-    def pause(self) -> None:
-        if not self._stop.is_set():
-            self._unpaused.clear()
-
-    def resume(self) -> None:
-        self._unpaused.set()
-
-    def set_lr(self, lr: float) -> None:
-        if not (0 < lr < 10) or not math.isfinite(lr):
-            raise ValueError(f"learning rate must be between 0 and 10, got {lr}")
-        with self._lock:
-            self._new_lr = lr
-
-    def request_snapshot(self) -> None:
-        """Ask for a copy of the weights; the run makes it between two steps (no torn reads)."""
-        self._snapshot_wanted.set()
-
-    def take_snapshot(self) -> dict | None:
-        """The latest copy of the weights (CPU tensors), once; None if none is new."""
-        with self._lock:
-            snapshot, self._snapshot = self._snapshot, None
-        return snapshot
-
-    def _offer_snapshot(self, model) -> None:
-        if self._snapshot_wanted.is_set():
-            self._snapshot_wanted.clear()
-            copy = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
-            with self._lock:
-                self._snapshot = copy
-
-    @property
-    def stopped(self) -> bool:
-        return self._stop.is_set()
-
-    @property
-    def paused(self) -> bool:
-        return not self._unpaused.is_set()
-
-    def _take_lr(self) -> float | None:
-        with self._lock:
-            lr, self._new_lr = self._new_lr, None
-        return lr
-
-    def _wait_while_paused(self) -> None:
-        while not self._unpaused.wait(0.05):
-            pass
-
-
-# ----------------------------------------------------------------------------- devices
-
-
-def physical_cores() -> int:
-    """Physical CPU cores available to this process (hyper-threads share one core's units)."""
-    try:
-        allowed = os.sched_getaffinity(0)
-    except AttributeError:
-        allowed = set(range(os.cpu_count() or 1))
-    try:
-        cores, core = set(), {}
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                key, _, value = line.partition(":")
-                key, value = key.strip(), value.strip()
-                if key in ("processor", "physical id", "core id"):
-                    core[key] = value
-                if not line.strip() and core:
-                    if int(core.get("processor", -1)) in allowed:
-                        cores.add((core.get("physical id"), core.get("core id", core.get("processor"))))
-                    core = {}
-        return max(1, len(cores)) if cores else max(1, len(allowed))
-    except (OSError, ValueError):
-        return max(1, len(allowed))
-
-
-def available_devices() -> list[tuple[str, str]]:
-    """(device, description) for each device this machine can train on."""
-    out = []
-    if torch.cuda.is_available():
-        for i in range(torch.cuda.device_count()):
-            out.append((f"cuda:{i}", f"GPU {i}: {torch.cuda.get_device_name(i)}"))
-    if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
-        out.append(("mps", "Apple GPU (MPS)"))
-    out.append(("cpu", f"CPU ({physical_cores()} cores)"))
-    return out
-
-
-def select_device(name: str = "auto") -> torch.device:
-    if name == "auto":
-        if torch.cuda.is_available():
-            return torch.device("cuda")
-        if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
-            return torch.device("mps")
-        return torch.device("cpu")
-    try:
-        device = torch.device(name)
-    except RuntimeError:
-        raise ConvCanvasError(f"unknown device {name!r}: use auto, cpu, cuda, cuda:N or mps") from None
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ConvCanvasError(
-            f"CUDA is not available here (torch {torch.__version__}); use --device cpu or auto"
-        )
-    if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
-        raise ConvCanvasError(f"there is no {name}: this machine has {torch.cuda.device_count()} GPU(s)")
-    if device.type == "mps" and not torch.backends.mps.is_available():
-        raise ConvCanvasError("Apple MPS is not available here; use --device cpu or auto")
-    return device
-
-
-# ----------------------------------------------------------------------------- checks
-
-
-def check_compatibility(
-    graph: Graph, result: Inference, dataset_shape, num_classes: int, dataset: str
-) -> list[Issue]:
-    """Problems that stop `graph` from training on a dataset, each naming a node and a fix."""
-    if not result.valid:
-        return list(result.errors)
-    issues = []
-    input_id = graph.input_node().id
-    if tuple(result.input_shape) != tuple(dataset_shape):
-        shape = "x".join(map(str, dataset_shape))
-        issues.append(
-            Issue(
-                input_id,
-                f"the network takes {'x'.join(map(str, result.input_shape))} inputs but {dataset} images are "
-                f"{shape}",
-                f"set the Input shape to {shape}",
-                code="input_mismatch",
-                setting="shape",
-            )
-        )
-    out = result.output_shape
-    head = result.output
-    if graph.nodes[head].type == "Softmax":
-        head = graph.inputs_of(head)[0]
-    if len(out) != 1:
-        issues.append(
-            Issue(
-                result.output,
-                f"the network ends with a {' x '.join(map(str, out))} tensor, but classification needs "
-                "one score per class",
-                f"end the network with Flatten and Linear({num_classes})",
-                code="output_not_flat",
-            )
-        )
-    elif out[0] != num_classes:
-        fix = (
-            f"set its units to {num_classes}"
-            if graph.nodes[head].type == "Linear"
-            else f"add a Linear({num_classes}) block at the end"
-        )
-        issues.append(
-            Issue(
-                head,
-                f"the network outputs {out[0]} values but {dataset} has {num_classes} classes",
-                fix,
-                code="class_mismatch",
-                setting="out_features",
-            )
-        )
-    return issues
-
-
-# ----------------------------------------------------------------------------- schedules
-
-
-def schedule_factor(schedule: str, step: int, total: int) -> float:
-    """Multiplier of the base learning rate at `step` of `total` (0-based)."""
-    t = min(step / max(1, total), 1.0)
-    if schedule == "constant":
-        return 1.0
-    if schedule == "step":  # divide by 10 at 50% and 75% of the run
-        return 1.0 if t < 0.5 else 0.1 if t < 0.75 else 0.01
-    if schedule == "cosine":
-        return 0.5 * (1 + math.cos(math.pi * t))
-    if schedule == "onecycle":  # linear warm-up over 30%, then cosine annealing
-        if t < 0.3:
-            return 0.04 + 0.96 * t / 0.3
-        return 1e-4 + (1 - 1e-4) * 0.5 * (1 + math.cos(math.pi * (t - 0.3) / 0.7))
-    raise ValueError(f"unknown schedule {schedule!r}")
-
-
-# ----------------------------------------------------------------------------- trainer
+    model: NetworkModule
+    scores: nn.Module  # the model, or the part of it before a final probability head
+    optimizer: torch.optim.Optimizer
+    generator: torch.Generator  # on the CPU: batch order and augmentation, the same on any device
+    state: TrainingState
+    data: DeviceData
+    precision: Precision
+    steps_per_epoch: int
+    total_steps: int
+    started: float = 0.0  # perf_counter at the start, moved on by pauses
+    last_health: float = 0.0
+    epoch_times: list[float] = field(default_factory=list)
 
 
 @dataclass
-class _State:
-    """What a checkpoint restores besides the model and optimizer."""
+class _Epoch:
+    """The epoch in progress. Per-step losses stay on the device until a record is due;
+    reading the window then gives both its mean and the exact first non-finite step."""
 
-    epoch: int = 0  # epochs completed
-    step: int = 0
-    base_lr: float = 0.0
-    history: list[dict] = field(default_factory=list)
+    index: int  # 0-based
+    start: float  # perf_counter at its start, moved on by pauses
+    order: torch.Tensor  # the permutation of the training set it draws batches from
+    losses: torch.Tensor
+    correct: torch.Tensor
+    last_report: float
+    reported: int = 0  # steps already in a StepMetrics
+    seen: int = 0  # training images so far
 
 
 class Trainer:
@@ -403,210 +121,236 @@ class Trainer:
         self.control = control or Control()
         self.run_dir = Path(run_dir) if run_dir else None
         self._resume = Path(resume) if resume else None
-        checkpoint = None
-        if self._resume:
-            checkpoint = _load_checkpoint(self._resume)
-            graph = graph_from_dict(json.loads(checkpoint["graph"]), str(self._resume))
+        self._checkpoint = load_checkpoint(self._resume) if self._resume else None
+        if self._checkpoint is not None:  # a checkpoint goes on training its own graph
+            graph = graph_from_dict(json.loads(self._checkpoint["graph"]), str(self._resume))
         self.graph = graph.copy()
         self.result = infer(self.graph)
         if not self.result.valid:
             raise InvalidGraphError(self.result.errors)
-        report = None
-        if on_download is not None:
-
-            def report(done: int, total: int | None) -> None:
-                on_download(DownloadProgress(config.dataset, done, total))
-
-        self.dataset = dataset or load_dataset(
-            config.dataset, config.data_dir, input_shape=self.result.input_shape, progress=report
-        )
+        self.dataset = dataset or self._load_dataset(on_download)
         issues = check_compatibility(
             self.graph, self.result, self.dataset.shape, self.dataset.num_classes, self.dataset.name
         )
         if issues:
             raise TrainingError(issues)
         self.device = select_device(config.device)
-        self._checkpoint = checkpoint
+        self._folder = RunFolder(self.run_dir, self.graph, config) if self.run_dir else None
         self.model: NetworkModule | None = None
 
-    # The generator is long; its parts read top to bottom like a training script.
-    def run(self) -> Iterator[object]:
-        cfg, device, ds = self.config, self.device, self.dataset
-        if device.type == "cpu":
-            torch.set_num_threads(physical_cores())
-        cuda = device.type == "cuda"
-        if cuda:
-            torch.backends.cudnn.benchmark = True
-        autocast = (
-            torch.autocast("cuda", dtype=torch.bfloat16)
-            if cuda and torch.cuda.is_bf16_supported()
-            else nullcontext()
-        )
-        memory_format = torch.channels_last if cuda else torch.contiguous_format
+    def _load_dataset(self, on_download: Callable[[DownloadProgress], None] | None) -> Dataset:
+        name = self.config.dataset
+        report = None
+        if on_download is not None:
 
-        torch.manual_seed(cfg.seed)
-        model = NetworkModule(self.graph, self.result)
-        scores_model = model
-        if self.graph.nodes[self.result.output].type == "Softmax":
-            # cross-entropy applies log-softmax itself; training on probabilities would apply
-            # it twice. Softmax has no weights, so the saved state dict is unchanged.
-            scores_model = _without_final_softmax(model)
-        model.to(device=device, memory_format=memory_format)
-        self.model = model
-        trainable = [p for p in model.parameters() if p.requires_grad]
-        optimizer = _make_optimizer(cfg, trainable)
-        generator = torch.Generator().manual_seed(cfg.seed)
-        state = _State(base_lr=cfg.lr)
-        if self._checkpoint is not None:
-            state = _restore(self._checkpoint, model, optimizer, generator)
+            def report(done: int, total: int | None) -> None:
+                on_download(DownloadProgress(name, done, total))
 
-        train_x = ds.train_images.to(device)
-        train_y = ds.train_labels.to(device)
-        test_x = ds.test_images.to(device)
-        test_y = ds.test_labels.to(device)
-        mean = torch.tensor(ds.mean, device=device).view(1, -1, 1, 1)
-        std = torch.tensor(ds.std, device=device).view(1, -1, 1, 1)
-        n, batch = len(train_x), cfg.batch_size
-        steps_per_epoch = max(1, math.ceil(n / batch))
-        total_steps = steps_per_epoch * cfg.epochs
-        self._prepare_run_dir()
+        shape = self.result.input_shape
+        image_shape = (shape[0], shape[1], shape[2]) if shape is not None and len(shape) == 3 else None
+        return load_dataset(name, self.config.data_dir, input_shape=image_shape, progress=report)
 
-        yield self._emit(
-            RunStarted(
-                str(device),
-                _device_name(device),
-                ds.name,
-                n,
-                len(test_x),
-                steps_per_epoch,
-                total_steps,
-                state.epoch,
-                ds.classes,
-            )
-        )
-
-        scale, shift = 1 / (255 * std), -mean / std  # x/255 normalised, as one fused op
-
-        def normalise(images: torch.Tensor) -> torch.Tensor:
-            x = torch.addcmul(shift, images.float(), scale)
-            return x.contiguous(memory_format=memory_format)
-
-        started = time.perf_counter()
-        last_health = 0.0
-        epoch_times: list[float] = []
-        status, message = "completed", f"trained {cfg.epochs} epochs"
+    def run(self) -> Iterator[Record]:
+        """Train, yielding records as things happen: `RunStarted`; then `StepMetrics` every
+        `report_interval` seconds, `LayerHealth`, `LrChanged`, `Paused` and `Resumed`; an
+        `EpochMetrics` (and, with a run folder, a `Checkpointed`) per epoch; and last a
+        `RunFinished`, also when the run is stopped or fails."""
+        run = self._start()
+        yield self._emit(self._run_started(run))
+        run.started = time.perf_counter()
+        status, message = "completed", f"trained {self.config.epochs} epochs"
         try:
-            for epoch in range(state.epoch, cfg.epochs):
-                epoch_start = time.perf_counter()
-                model.train()
-                order = torch.randperm(n, generator=generator).to(device)
-                # per-step losses stay on the device until a record is due; reading the
-                # window then gives both its mean and the exact first non-finite step
-                losses = torch.zeros(steps_per_epoch, device=device)
-                correct = torch.zeros((), device=device, dtype=torch.long)
-                reported, last_report, seen = 0, time.perf_counter(), 0
-                for i in range(steps_per_epoch):
-                    if self.control.paused:
-                        yield Paused(state.step)
-                        paused_at = time.perf_counter()
-                        self.control._wait_while_paused()
-                        started += time.perf_counter() - paused_at
-                        epoch_start += time.perf_counter() - paused_at
-                        last_report = time.perf_counter()
-                        yield Resumed(state.step)
-                    if self.control.stopped:
-                        status, message = "stopped", f"stopped at step {state.step}"
-                        break
-                    self.control._offer_snapshot(model)
-                    new_lr = self.control._take_lr()
-                    if new_lr is not None:
-                        state.base_lr = new_lr / schedule_factor(cfg.schedule, state.step, total_steps)
-                        yield self._emit(LrChanged(state.step, new_lr))
-                    lr = state.base_lr * schedule_factor(cfg.schedule, state.step, total_steps)
-                    for group in optimizer.param_groups:
-                        group["lr"] = lr
-
-                    idx = order[i * batch : (i + 1) * batch]
-                    x, y = normalise(train_x[idx]), train_y[idx]
-                    if ds.augment:
-                        x = _augment(x, generator)
-                    with torch.enable_grad():  # whatever the calling thread's grad mode
-                        with autocast:
-                            scores = scores_model(x)
-                            loss = F.cross_entropy(scores.float(), y, label_smoothing=cfg.label_smoothing)
-                        optimizer.zero_grad(set_to_none=True)
-                        loss.backward()
-                        optimizer.step()
-                    state.step += 1
-                    losses[i] = loss.detach()
-                    correct += (scores.argmax(1) == y).sum()
-                    seen += len(idx)
-                    now = time.perf_counter()
-                    if now - last_report >= cfg.report_interval or i == steps_per_epoch - 1:
-                        window = losses[reported : i + 1].tolist()
-                        for k, value in enumerate(window):
-                            if not math.isfinite(value):
-                                raise _NonFinite(state.step - len(window) + k + 1, lr)
-                        yield self._emit(
-                            StepMetrics(
-                                state.step, epoch, sum(window) / len(window), lr, seen / (now - epoch_start)
-                            )
-                        )
-                        reported, last_report = i + 1, now
-                        if now - last_health >= HEALTH_INTERVAL:
-                            last_health = now
-                            yield LayerHealth(state.step, _grad_norms(model))
-                if status == "stopped":
+            for epoch in range(run.state.epoch, self.config.epochs):
+                trained = yield from self._train_epoch(run, epoch)
+                if trained is None:
+                    status, message = "stopped", f"stopped at step {run.state.step}"
                     break
-
-                train_time = time.perf_counter() - epoch_start
-                test_loss, test_acc, confusion = _evaluate(
-                    scores_model, test_x, test_y, normalise, cfg.eval_batch_size, ds.num_classes, autocast
-                )
-                state.epoch = epoch + 1
-                epoch_times.append(time.perf_counter() - epoch_start)
-                per_class = tuple((row[k] / max(1, sum(row))) for k, row in enumerate(confusion))
-                record = EpochMetrics(
-                    epoch + 1,
-                    state.step,
-                    float(losses.mean()),
-                    int(correct) / seen,
-                    test_loss,
-                    test_acc,
-                    seen / train_time,
-                    time.perf_counter() - started,
-                    (sum(epoch_times) / len(epoch_times)) * (cfg.epochs - epoch - 1),
-                    confusion,
-                    per_class,
-                )
-                state.history.append(_as_json(record))
-                yield self._emit(record)
-                if self.run_dir:
-                    path = self._save_checkpoint(model, optimizer, generator, state)
-                    yield Checkpointed(epoch + 1, str(path))
+                yield from self._end_epoch(run, trained)
         except _NonFinite as e:
-            status = "failed"
-            message = (
-                f"the loss became NaN or infinite at step {e.step} (learning rate {e.lr:.3g}); training "
-                f"stopped. Fix: lower the learning rate (try {e.lr / 10:.3g}), or add BatchNorm"
-            )
+            status, message = "failed", e.advice()
         except torch.OutOfMemoryError:
-            status = "failed"
-            message = self._out_of_memory_message()
+            status, message = "failed", self._out_of_memory_message()
         finally:
-            if cuda:
-                torch.cuda.empty_cache()
-        self.control._offer_snapshot(model)
-        if status != "failed" and self.run_dir:
-            from ..interop.weights import save_weights
+            if self.device.type == "cuda":
+                torch.cuda.empty_cache()  # give the memory back to the app and other runs
+        yield from self._finish(run, status, message)
 
-            save_weights(model, self.run_dir / "weights.safetensors", self.graph)
-        final = state.history[-1]["test_accuracy"] if state.history else None
-        yield self._emit(
-            RunFinished(status, message, state.epoch, final, str(self.run_dir) if self.run_dir else None)
+    # -- setting up ---------------------------------------------------------------------
+
+    def _start(self) -> _Run:
+        """Set up the device, model, optimizer and data, restoring a checkpoint's progress."""
+        cfg = self.config
+        precision = prepare_device(self.device)
+        torch.manual_seed(cfg.seed)  # the initial weights
+        model, scores = self._build_model(precision.memory_format)
+        optimizer = _make_optimizer(cfg, [p for p in model.parameters() if p.requires_grad])
+        generator = torch.Generator().manual_seed(cfg.seed)
+        state = TrainingState(base_lr=cfg.lr)
+        if self._checkpoint is not None:
+            state = restore(self._checkpoint, model, optimizer, generator)
+        data = DeviceData(self.dataset, self.device, precision.memory_format)
+        steps_per_epoch = max(1, math.ceil(len(data.train_x) / cfg.batch_size))
+        if self._folder:
+            self._folder.prepare()
+        return _Run(
+            model=model,
+            scores=scores,
+            optimizer=optimizer,
+            generator=generator,
+            state=state,
+            data=data,
+            precision=precision,
+            steps_per_epoch=steps_per_epoch,
+            total_steps=steps_per_epoch * cfg.epochs,
         )
 
-    # -- helpers ----------------------------------------------------------------------
+    def _build_model(self, memory_format: torch.memory_format) -> tuple[NetworkModule, nn.Module]:
+        """The network on the device, and the module whose output the loss reads."""
+        model = NetworkModule(self.graph, self.result)
+        scores: nn.Module = model
+        source = scores_node(self.graph, self.result)
+        if source is not None and source != self.result.output:
+            # cross-entropy applies log-softmax itself; training on probabilities would apply
+            # it twice. A probability head has no weights, so the saved state dict is unchanged.
+            scores = _ScoresBefore(model, source)
+        model.to(self.device)
+        model.to(memory_format=memory_format)
+        self.model = model
+        return model, scores
+
+    def _run_started(self, run: _Run) -> RunStarted:
+        ds = self.dataset
+        return RunStarted(
+            str(self.device),
+            device_name(self.device),
+            ds.name,
+            len(run.data.train_x),
+            len(run.data.test_x),
+            run.steps_per_epoch,
+            run.total_steps,
+            run.state.epoch,
+            ds.classes,
+        )
+
+    # -- one epoch ----------------------------------------------------------------------
+
+    def _train_epoch(self, run: _Run, index: int) -> Generator[Record, None, _Epoch | None]:
+        """Train one epoch, reporting as it goes; the finished epoch, or None if stopped."""
+        epoch = self._begin_epoch(run, index)
+        batch, last = self.config.batch_size, run.steps_per_epoch - 1
+        for i in range(run.steps_per_epoch):
+            if self.control.paused:
+                yield from self._pause(run, epoch)
+            if self.control.stopped:
+                return None
+            self.control._offer_snapshot(run.model)
+            lr, changed = self._learning_rate(run)
+            if changed is not None:
+                yield self._emit(changed)
+            self._step(run, epoch, i, epoch.order[i * batch : (i + 1) * batch])
+            now = time.perf_counter()
+            if now - epoch.last_report >= self.config.report_interval or i == last:
+                yield from self._report(run, epoch, i, lr, now)
+        return epoch
+
+    def _begin_epoch(self, run: _Run, index: int) -> _Epoch:
+        start = time.perf_counter()
+        run.model.train()
+        device = run.data.train_x.device
+        order = torch.randperm(len(run.data.train_x), generator=run.generator).to(device)
+        losses = torch.zeros(run.steps_per_epoch, device=device)
+        correct = torch.zeros((), device=device, dtype=torch.long)
+        return _Epoch(index, start, order, losses, correct, last_report=time.perf_counter())
+
+    def _pause(self, run: _Run, epoch: _Epoch) -> Iterator[Record]:
+        """Wait while paused; the time spent waiting counts towards neither speed nor ETA."""
+        yield Paused(run.state.step)
+        paused_at = time.perf_counter()
+        self.control._wait_while_paused()
+        waited = time.perf_counter() - paused_at
+        run.started += waited
+        epoch.start += waited
+        epoch.last_report = time.perf_counter()
+        yield Resumed(run.state.step)
+
+    def _learning_rate(self, run: _Run) -> tuple[float, LrChanged | None]:
+        """Set this step's learning rate: the schedule's, from a base that a rate set through
+        `Control` moves so that the schedule goes on from the new rate."""
+        state, factor = run.state, schedule_factor(self.config.schedule, run.state.step, run.total_steps)
+        new_lr = self.control._take_lr()
+        if new_lr is not None:
+            state.base_lr = new_lr / factor
+        lr = state.base_lr * factor
+        for group in run.optimizer.param_groups:
+            group["lr"] = lr
+        return lr, LrChanged(state.step, new_lr) if new_lr is not None else None
+
+    def _step(self, run: _Run, epoch: _Epoch, i: int, idx: torch.Tensor) -> None:
+        """One optimizer step on the batch at `idx`; its loss and hits stay on the device."""
+        x, y = run.data.train_batch(idx, run.generator)
+        with torch.enable_grad():  # whatever the calling thread's grad mode
+            with run.precision.autocast:
+                scores = run.scores(x)
+                loss = F.cross_entropy(scores.float(), y, label_smoothing=self.config.label_smoothing)
+            run.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            run.optimizer.step()
+        run.state.step += 1
+        epoch.losses[i] = loss.detach()
+        epoch.correct += (scores.argmax(1) == y).sum()
+        epoch.seen += len(idx)
+
+    def _report(self, run: _Run, epoch: _Epoch, i: int, lr: float, now: float) -> Iterator[Record]:
+        """A `StepMetrics` over the steps since the last one, read back in one sync (and a
+        `LayerHealth` when one is due); a non-finite loss ends the run at its exact step."""
+        window = epoch.losses[epoch.reported : i + 1].tolist()
+        for k, value in enumerate(window):
+            if not math.isfinite(value):
+                raise _NonFinite(run.state.step - len(window) + k + 1, lr)
+        rate = epoch.seen / (now - epoch.start)
+        yield self._emit(StepMetrics(run.state.step, epoch.index, sum(window) / len(window), lr, rate))
+        epoch.reported, epoch.last_report = i + 1, now
+        if now - run.last_health >= HEALTH_INTERVAL:
+            run.last_health = now
+            yield LayerHealth(run.state.step, _grad_norms(run.model))
+
+    def _end_epoch(self, run: _Run, epoch: _Epoch) -> Iterator[Record]:
+        """Evaluate on the test set, report the epoch and save a checkpoint."""
+        cfg, state = self.config, run.state
+        train_time = time.perf_counter() - epoch.start
+        test_loss, test_acc, confusion = _evaluate(
+            run.scores, run.data, cfg.eval_batch_size, self.dataset.num_classes, run.precision.autocast
+        )
+        state.epoch = epoch.index + 1
+        run.epoch_times.append(time.perf_counter() - epoch.start)
+        record = EpochMetrics(
+            state.epoch,
+            state.step,
+            float(epoch.losses.mean()),
+            int(epoch.correct) / epoch.seen,
+            test_loss,
+            test_acc,
+            epoch.seen / train_time,
+            time.perf_counter() - run.started,
+            (sum(run.epoch_times) / len(run.epoch_times)) * (cfg.epochs - state.epoch),
+            confusion,
+            tuple((row[k] / max(1, sum(row))) for k, row in enumerate(confusion)),
+        )
+        state.history.append(record_fields(record))
+        yield self._emit(record)
+        if self._folder:
+            path = self._folder.save_checkpoint(run.model, run.optimizer, run.generator, state)
+            yield Checkpointed(state.epoch, str(path))
+
+    # -- the end ------------------------------------------------------------------------
+
+    def _finish(self, run: _Run, status: str, message: str) -> Iterator[Record]:
+        self.control._offer_snapshot(run.model)  # the final weights, for a last look
+        if status != "failed" and self._folder:
+            self._folder.save_weights(run.model)
+        final = run.state.history[-1]["test_accuracy"] if run.state.history else None
+        run_dir = str(self.run_dir) if self.run_dir else None
+        yield self._emit(RunFinished(status, message, run.state.epoch, final, run_dir))
 
     def _out_of_memory_message(self) -> str:
         cfg = self.config
@@ -623,45 +367,55 @@ class Trainer:
             f"estimated: activations {estimate.activations / 2**20:,.0f} MiB). Fix: try batch size {smaller}"
         )
 
-    def _prepare_run_dir(self) -> None:
-        if not self.run_dir:
-            return
-        (self.run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
-        write_atomic(self.run_dir / "graph.json", dumps_graph(self.graph))
-        write_atomic(self.run_dir / "config.json", json.dumps(asdict(self.config), indent=2) + "\n")
-
-    def _emit(self, record):
-        if self.run_dir and isinstance(record, EpochMetrics | StepMetrics | LrChanged | RunFinished):
-            with open(self.run_dir / "metrics.jsonl", "a") as f:
-                f.write(json.dumps({"type": type(record).__name__, **_as_json(record)}) + "\n")
+    def _emit(self, record: _R) -> _R:
+        if self._folder:
+            self._folder.log(record)
         return record
 
-    def _save_checkpoint(self, model, optimizer, generator, state: _State) -> Path:
-        import io
 
-        blob = {
-            "model": model.state_dict(),
-            "optimizer": optimizer.state_dict(),
-            "epoch": state.epoch,
-            "step": state.step,
-            "base_lr": state.base_lr,
-            "history": state.history,
-            "generator": generator.get_state(),
-            "torch_rng": torch.get_rng_state(),
-            "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
-            "graph": dumps_graph(self.graph),
-            "config": asdict(self.config),
-        }
-        buffer = io.BytesIO()
-        torch.save(blob, buffer)
-        data = buffer.getvalue()
-        path = self.run_dir / "checkpoints" / f"epoch_{state.epoch:03d}.pt"
-        write_atomic(path, data)
-        write_atomic(self.run_dir / "checkpoints" / "last.pt", data)
-        return path
+class _NonFinite(Exception):
+    """The loss of `step` was NaN or infinite."""
+
+    def __init__(self, step: int, lr: float):
+        self.step, self.lr = step, lr
+
+    def advice(self) -> str:
+        return (
+            f"the loss became NaN or infinite at step {self.step} (learning rate {self.lr:.3g}); training "
+            f"stopped. Fix: lower the learning rate (try {self.lr / 10:.3g}), or add BatchNorm"
+        )
 
 
-HEALTH_INTERVAL = 1.0  # seconds between LayerHealth records
+class _ScoresBefore(nn.Module):
+    """The network up to node `source`: the class scores that feed its probability head."""
+
+    def __init__(self, inner: NetworkModule, source: str):
+        super().__init__()
+        self.inner = inner
+        self.source = source
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.inner.forward_all(x, keep=(self.source,))[self.source]
+
+    def train(self, mode: bool = True) -> _ScoresBefore:
+        self.inner.train(mode)
+        return self
+
+
+def _make_optimizer(cfg: TrainConfig, params: list[nn.Parameter]) -> torch.optim.Optimizer:
+    if not params:
+        raise ConvCanvasError("every block is frozen: there is nothing to train. Fix: unfreeze a block")
+    if cfg.optimizer == "sgd":
+        return torch.optim.SGD(
+            params,
+            lr=cfg.lr,
+            momentum=cfg.momentum,
+            nesterov=cfg.nesterov and cfg.momentum > 0,
+            weight_decay=cfg.weight_decay,
+        )
+    if cfg.optimizer == "adamw":
+        return torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    return torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
 
 
 def _grad_norms(model: nn.Module) -> tuple[tuple[str, float], ...]:
@@ -678,129 +432,29 @@ def _grad_norms(model: nn.Module) -> tuple[tuple[str, float], ...]:
     return tuple(zip(blocks, values, strict=True))
 
 
-class _NonFinite(Exception):
-    def __init__(self, step: int, lr: float):
-        self.step, self.lr = step, lr
-
-
-def _without_final_softmax(model: NetworkModule) -> nn.Module:
-    class Scores(nn.Module):
-        def __init__(self, inner: NetworkModule):
-            super().__init__()
-            self.inner = inner
-            self.before = inner._steps[-1][2][0]
-
-        def forward(self, x):
-            return self.inner.forward_all(x, keep=(self.before,))[self.before]
-
-        def train(self, mode: bool = True):
-            self.inner.train(mode)
-            return self
-
-    return Scores(model)
-
-
-def _device_name(device: torch.device) -> str:
-    if device.type == "cuda":
-        return torch.cuda.get_device_name(device)
-    if device.type == "mps":
-        return "Apple GPU (MPS)"
-    return f"CPU ({torch.get_num_threads()} threads)"
-
-
-def _make_optimizer(cfg: TrainConfig, params) -> torch.optim.Optimizer:
-    if not params:
-        raise ConvCanvasError("every block is frozen: there is nothing to train. Fix: unfreeze a block")
-    if cfg.optimizer == "sgd":
-        return torch.optim.SGD(
-            params,
-            lr=cfg.lr,
-            momentum=cfg.momentum,
-            nesterov=cfg.nesterov and cfg.momentum > 0,
-            weight_decay=cfg.weight_decay,
-        )
-    if cfg.optimizer == "adamw":
-        return torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
-    return torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
-
-
-def _augment(x: torch.Tensor, generator: torch.Generator, pad: int = 4) -> torch.Tensor:
-    """Random crop with reflect padding and random horizontal flip, per image, as tensor ops."""
-    n, _, h, w = x.shape
-    device = x.device
-    padded = F.pad(x, (pad, pad, pad, pad), mode="reflect")
-    dy = torch.randint(0, 2 * pad + 1, (n, 1), generator=generator).to(device)
-    dx = torch.randint(0, 2 * pad + 1, (n, 1), generator=generator).to(device)
-    rows = (dy + torch.arange(h, device=device)).view(n, 1, h, 1).expand(n, x.shape[1], h, w + 2 * pad)
-    x = padded.gather(2, rows)
-    cols = (dx + torch.arange(w, device=device)).view(n, 1, 1, w).expand(n, x.shape[1], h, w)
-    x = x.gather(3, cols)
-    flip = (torch.rand(n, generator=generator) < 0.5).to(device).view(n, 1, 1, 1)
-    return torch.where(flip, x.flip(3), x)
-
-
 @torch.no_grad()
-def _evaluate(model, images, labels, normalise, batch, classes, autocast):
+def _evaluate(
+    model: nn.Module,
+    data: DeviceData,
+    batch: int,
+    classes: int,
+    autocast: AbstractContextManager[object],
+) -> tuple[float, float, tuple[tuple[int, ...], ...]]:
+    """Mean loss, accuracy and confusion matrix on the test set, summed on the device and
+    read back once at the end."""
     model.eval()
-    loss = torch.zeros((), device=images.device)
-    confusion = torch.zeros(classes * classes, device=images.device, dtype=torch.long)
-    for i in range(0, len(images), batch):
-        x, y = normalise(images[i : i + batch]), labels[i : i + batch]
+    device = data.test_x.device
+    loss = torch.zeros((), device=device)
+    confusion = torch.zeros(classes * classes, device=device, dtype=torch.long)
+    for x, y in data.test_batches(batch):
         with autocast:
             scores = model(x).float()
         loss += F.cross_entropy(scores, y, reduction="sum")
         confusion += torch.bincount(y * classes + scores.argmax(1), minlength=classes * classes)
     matrix = confusion.view(classes, classes).cpu()
-    total = max(1, len(images))
+    total = max(1, len(data.test_x))
     rows = tuple(tuple(int(v) for v in row) for row in matrix)
     return float(loss) / total, float(matrix.diag().sum()) / total, rows
 
 
-def _as_json(record) -> dict:
-    return {k: getattr(record, k) for k in record.__dataclass_fields__}
-
-
-def _load_checkpoint(path: Path) -> dict:
-    try:
-        return torch.load(path, map_location="cpu", weights_only=True)
-    except FileNotFoundError:
-        raise ConvCanvasError(f"checkpoint {path} does not exist") from None
-    except Exception as e:
-        raise ConvCanvasError(
-            f"checkpoint {path} cannot be read ({type(e).__name__}); is it a "
-            "ConvCanvas checkpoint (checkpoints/last.pt of a run)?"
-        ) from None
-
-
-def _restore(checkpoint: dict, model, optimizer, generator) -> _State:
-    model.load_state_dict(checkpoint["model"])
-    optimizer.load_state_dict(checkpoint["optimizer"])
-    generator.set_state(checkpoint["generator"])
-    torch.set_rng_state(checkpoint["torch_rng"])
-    if checkpoint.get("cuda_rng") and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(checkpoint["cuda_rng"])
-    return _State(checkpoint["epoch"], checkpoint["step"], checkpoint["base_lr"], list(checkpoint["history"]))
-
-
-__all__ = [
-    "Checkpointed",
-    "Control",
-    "DatasetError",
-    "DownloadProgress",
-    "EpochMetrics",
-    "LayerHealth",
-    "LrChanged",
-    "Paused",
-    "Resumed",
-    "RunFinished",
-    "RunStarted",
-    "StepMetrics",
-    "TrainConfig",
-    "Trainer",
-    "TrainingError",
-    "available_devices",
-    "check_compatibility",
-    "physical_cores",
-    "schedule_factor",
-    "select_device",
-]
+__all__ = ["Trainer", "TrainingError"]

@@ -94,11 +94,6 @@ def test_a_command_imports_only_its_own_module():
     assert loaded == {"builder.cli.summary"}
 
 
-@pytest.mark.xfail(
-    reason="--dataset's help lists DATASETS, which lives in builder.training.datasets, a module that "
-    "imports torch at load; remove this mark once the names move to a torch-free module",
-    strict=False,
-)
 def test_train_help_imports_no_torch():
     code, modules = imported_in_process(["train", "--help"])
     assert code == 0

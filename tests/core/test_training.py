@@ -26,7 +26,7 @@ from builder import (
     schedule_factor,
 )
 from builder import cli_main as main
-from builder.training.engine import _augment
+from builder.training.batches import _augment
 
 FAST = TrainConfig(epochs=2, batch_size=64, lr=2e-3, device="cpu")
 
