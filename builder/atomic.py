@@ -7,9 +7,11 @@ crash, a kill or a full disk leaves either the old file or the new one, never a 
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
 import stat
 import tempfile
+import time
 from pathlib import Path
 
 
@@ -27,6 +29,7 @@ def write_atomic(path: str | os.PathLike, data: bytes | str) -> None:
         mode: int | None = stat.S_IMODE(target.stat().st_mode)
     except FileNotFoundError:
         mode = None
+    _remove_stale_temporaries(target)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as f:
@@ -39,6 +42,19 @@ def write_atomic(path: str | os.PathLike, data: bytes | str) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+STALE_AFTER_S = 600.0
+
+
+def _remove_stale_temporaries(target: Path) -> None:
+    """Temporary files of earlier writes that were killed before their rename (kill -9, power
+    loss) would stay behind forever; no write takes ten minutes, so older ones are orphans."""
+    now = time.time()
+    for stale in target.parent.glob(f".{glob.escape(target.name)}.*.tmp"):
+        with contextlib.suppress(OSError):
+            if now - stale.stat().st_mtime > STALE_AFTER_S:
+                stale.unlink()
 
 
 def _default_mode() -> int:

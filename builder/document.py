@@ -23,13 +23,14 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 from pathlib import Path
 from typing import Any
 
 from .atomic import write_atomic
 from .blocks import CATALOG
 from .errors import GraphFormatError, SettingError
-from .graph import Edge, Graph, Node, coerce_settings, is_valid_id
+from .graph import Edge, Graph, Node, coerce_settings, id_problem
 
 FORMAT = "convcanvas-graph"
 VERSION = 1
@@ -75,45 +76,96 @@ def save_graph(graph: Graph, path: str | os.PathLike) -> None:
     write_atomic(path, dumps_graph(graph))
 
 
+MAX_FILE_BYTES = 64 * 1024 * 1024  # a 100,000-block graph is about 15 MB
+MAX_NODES = 100_000
+MAX_COORDINATE = 1e7  # canvas units; a card is about 200 wide
+
+
 def load_graph(path: str | os.PathLike) -> Graph:
-    """Read a graph document, raising `GraphFormatError` that lists every problem found."""
+    """Read a graph document, raising `GraphFormatError` that lists every problem found.
+
+    Loading never raises anything else, whatever the file holds.
+    """
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        with open(path, "rb", opener=_open_regular) as f:
+            data = f.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
         raise GraphFormatError(str(path), ["the file does not exist"]) from None
+    except IsADirectoryError:
+        raise GraphFormatError(str(path), ["this is a folder; choose a graph file (.json)"]) from None
+    except _NotRegularFile:
+        raise GraphFormatError(
+            str(path), ["this is not a regular file (a device, pipe or socket); choose a graph file (.json)"]
+        ) from None
+    except OSError as e:
+        raise GraphFormatError(str(path), [f"the file cannot be read: {e.strerror or e}"]) from None
+    if len(data) > MAX_FILE_BYTES:
+        raise GraphFormatError(
+            str(path),
+            [f"the file is larger than {MAX_FILE_BYTES // 2**20} MiB; it is not a ConvCanvas graph"],
+        )
+    try:
+        text = data.decode("utf-8")
     except UnicodeDecodeError:
         raise GraphFormatError(
             str(path), ["the file is not UTF-8 text; is it a ConvCanvas graph (.json)?"]
         ) from None
-    except OSError as e:
-        raise GraphFormatError(str(path), [f"the file cannot be read: {e.strerror}"]) from None
     return loads_graph(text, source=str(path))
+
+
+class _NotRegularFile(OSError):
+    pass
+
+
+def _open_regular(path: str, flags: int) -> int:
+    # O_NONBLOCK so that opening a FIFO returns at once instead of waiting for a writer
+    fd = os.open(path, flags | getattr(os, "O_NONBLOCK", 0))
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise _NotRegularFile(path)
+    return fd
+
+
+def _refuse_constant(name: str) -> float:
+    raise ValueError(f"{name} is not a number JSON allows")
 
 
 def loads_graph(text: str, source: str = "<string>") -> Graph:
     try:
-        data = json.loads(text)
+        data = json.loads(text, parse_constant=_refuse_constant)
     except json.JSONDecodeError as e:
         hint = " (the file ends early: it may be truncated)" if e.pos >= len(text.rstrip()) else ""
         raise GraphFormatError(
             source, [f"not valid JSON at line {e.lineno}, column {e.colno}: {e.msg}{hint}"]
         ) from None
+    except RecursionError:
+        raise GraphFormatError(source, ["the JSON is nested too deeply to be a ConvCanvas graph"]) from None
+    except ValueError as e:  # NaN/Infinity, or an integer with thousands of digits
+        raise GraphFormatError(source, [f"not valid JSON: {str(e).splitlines()[0]}"]) from None
     return graph_from_dict(data, source)
 
 
 def graph_from_dict(data: Any, source: str = "<document>") -> Graph:
-    """Build a Graph from a parsed document, checking everything and reporting all problems."""
+    """Build a Graph from a parsed document, checking everything and reporting all problems.
+
+    The checks are those of interactive editing (unique usable ids, known types, valid
+    settings, no wire from a block to itself, finite positions); the work is linear in the
+    number of nodes and edges.
+    """
     if not isinstance(data, dict):
         raise GraphFormatError(source, ["the top level must be a JSON object"])
     if data.get("format") != FORMAT:
         raise GraphFormatError(
             source,
-            [f'"format" is {data.get("format")!r}, expected {FORMAT!r}: this is not a ConvCanvas graph'],
+            [
+                f'"format" is {_short(data.get("format"))}, expected {FORMAT!r}: '
+                "this is not a ConvCanvas graph"
+            ],
         )
     version = data.get("version")
     if not isinstance(version, int) or isinstance(version, bool):
-        raise GraphFormatError(source, [f'"version" must be an integer, got {version!r}'])
+        raise GraphFormatError(source, [f'"version" must be an integer, got {_short(version)}'])
     if version > VERSION:
         raise GraphFormatError(
             source,
@@ -126,14 +178,26 @@ def graph_from_dict(data: Any, source: str = "<document>") -> Graph:
         raise GraphFormatError(source, [f"format version {version} does not exist (versions start at 1)"])
 
     problems: list[str] = []
-    graph = Graph(name=str(data.get("name", "Untitled")), description=str(data.get("description", "")))
+    name, description = data.get("name", "Untitled"), data.get("description", "")
+    if not isinstance(name, str):
+        problems.append(f'"name" must be text, got {_short(name)}')
+        name = "Untitled"
+    if not isinstance(description, str):
+        problems.append(f'"description" must be text, got {_short(description)}')
+        description = ""
+    graph = Graph(name=name, description=description)
     raw_nodes = data.get("nodes")
     if not isinstance(raw_nodes, list):
         raise GraphFormatError(source, ['"nodes" must be a list of node objects'])
+    if len(raw_nodes) > MAX_NODES:
+        raise GraphFormatError(source, [f"{len(raw_nodes):,} nodes; ConvCanvas opens at most {MAX_NODES:,}"])
+    refused: set[str] = set()  # ids of nodes refused for their own problems
     for i, raw in enumerate(raw_nodes):
         where = f"nodes[{i}]"
         node = _read_node(raw, where, problems)
         if node is None:
+            if isinstance(raw, dict) and isinstance(raw.get("id"), str):
+                refused.add(raw["id"])
             continue
         if node.id in graph.nodes:
             problems.append(f'{where}: id "{node.id}" is used twice; node ids must be unique')
@@ -144,6 +208,7 @@ def graph_from_dict(data: Any, source: str = "<document>") -> Graph:
     if not isinstance(raw_edges, list):
         problems.append('"edges" must be a list of {"from": id, "to": id} objects')
         raw_edges = []
+    seen: set[Edge] = set()
     for i, raw in enumerate(raw_edges):
         where = f"edges[{i}]"
         if (
@@ -151,21 +216,35 @@ def graph_from_dict(data: Any, source: str = "<document>") -> Graph:
             or not isinstance(raw.get("from"), str)
             or not isinstance(raw.get("to"), str)
         ):
-            problems.append(f'{where}: expected {{"from": id, "to": id}}, got {raw!r}')
+            problems.append(f'{where}: expected {{"from": id, "to": id}}, got {_short(raw)}')
             continue
         edge = Edge(raw["from"], raw["to"])
-        missing = [n for n in (edge.source, edge.target) if n not in graph.nodes]
+        ends = (edge.source, edge.target)
+        missing = [n for n in ends if n not in graph.nodes and n not in refused]
         if missing:
-            problems.append(
-                f"{where}: refers to node(s) {', '.join(missing)} that the document does not define"
-            )
-        elif edge in graph.edges:
+            names = ", ".join(_short(n) for n in missing)
+            problems.append(f"{where}: refers to node(s) {names} that the document does not define")
+        elif any(n in refused for n in ends):
+            continue  # the node's own problem is reported; a second line would only confuse
+        elif edge.source == edge.target:
+            problems.append(f"{where}: connects {edge.source} to itself; a network must flow one way")
+        elif edge in seen:
             problems.append(f"{where}: duplicate edge {edge.source} -> {edge.target}")
         else:
+            seen.add(edge)
             graph.edges.append(edge)
     if problems:
         raise GraphFormatError(source, problems)
     return graph
+
+
+def _short(value: Any, limit: int = 80) -> str:
+    """A value quoted in a message: repr, cut to `limit` characters."""
+    try:
+        text = repr(value)
+    except ValueError:  # an int too long to print
+        return f"a {type(value).__name__} too long to show"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def setting_problems(block_type: str, settings: dict[str, Any]) -> list[str]:
@@ -191,21 +270,19 @@ def _read_node(raw: Any, where: str, problems: list[str]) -> Node | None:
         problems.append(f"{where}: expected a node object, got {raw!r}")
         return None
     node_id, block_type = raw.get("id"), raw.get("type")
-    if not isinstance(node_id, str) or not is_valid_id(node_id):
-        problems.append(
-            f"{where}: id {node_id!r} is not usable: use letters, digits and underscores, "
-            "starting with a letter"
-        )
+    problem = id_problem(node_id)
+    if problem is not None:
+        problems.append(f"{where}: {problem}")
         return None
     where = f'{where} "{node_id}"'
-    if block_type not in CATALOG:
+    if not isinstance(block_type, str) or block_type not in CATALOG:
         problems.append(
-            f"{where}: unknown block type {block_type!r}; known types: {', '.join(sorted(CATALOG))}"
+            f"{where}: unknown block type {_short(block_type)}; known types: {', '.join(sorted(CATALOG))}"
         )
         return None
     settings = raw.get("params", {})
     if not isinstance(settings, dict):
-        problems.append(f"{where}: settings must be an object, got {settings!r}")
+        problems.append(f"{where}: params must be an object, got {_short(settings)}")
         return None
     bad = setting_problems(block_type, settings)
     if bad:
@@ -217,11 +294,15 @@ def _read_node(raw: Any, where: str, problems: list[str]) -> Node | None:
         not isinstance(pos, list)
         or len(pos) != 2
         or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in pos)
+        or not all(abs(v) <= MAX_COORDINATE for v in pos)  # also False for NaN
     ):
-        problems.append(f"{where}: pos must be [x, y] numbers, got {pos!r}")
+        problems.append(
+            f"{where}: pos must be [x, y], two numbers within ±{MAX_COORDINATE:.0e}, got {_short(pos)}"
+        )
         return None
     frozen = raw.get("frozen", False)
     if not isinstance(frozen, bool):
-        problems.append(f"{where}: frozen must be true or false, got {frozen!r}")
+        problems.append(f"{where}: frozen must be true or false, got {_short(frozen)}")
         return None
+    assert isinstance(node_id, str)  # id_problem checked it
     return Node(node_id, block_type, settings, (float(pos[0]), float(pos[1])), frozen)

@@ -19,7 +19,8 @@ from typing import Any
 from .blocks import CATALOG, INPUT_PRESETS, spec_for
 from .errors import SettingError
 
-_ID_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_ID_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")  # used with fullmatch: `$` would allow a final newline
+MAX_ID_LENGTH = 100
 # Attribute names of torch.nn.Module that a submodule named after a node must not shadow.
 _RESERVED_IDS = frozenset(
     {
@@ -57,15 +58,32 @@ _RESERVED_IDS = frozenset(
 )
 
 
-def is_valid_id(node_id: str) -> bool:
+def id_problem(node_id: object) -> str | None:
+    """Why `node_id` cannot name a node (it names the module in exported code), or None."""
+    if not isinstance(node_id, str) or not node_id:
+        return f"id {_short_repr(node_id)} must be a non-empty text"
+    if len(node_id) > MAX_ID_LENGTH:
+        return f"id {_short_repr(node_id)} is longer than {MAX_ID_LENGTH} characters"
+    if not _ID_RE.fullmatch(node_id) or node_id.startswith("_"):
+        return f"id {node_id!r} is not usable: use letters, digits and underscores, starting with a letter"
+    if keyword.iskeyword(node_id):
+        return f"id {node_id!r} is a Python keyword; add a number or a prefix (e.g. {node_id}1)"
+    if node_id in _RESERVED_IDS:
+        return (
+            f"id {node_id!r} is reserved (torch modules and exported code use that name); "
+            f"choose another, e.g. {node_id}1"
+        )
+    return None
+
+
+def _short_repr(value: object, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def is_valid_id(node_id: object) -> bool:
     """A node id must be a Python identifier, since it names the module in exported code."""
-    return (
-        isinstance(node_id, str)
-        and bool(_ID_RE.match(node_id))
-        and not keyword.iskeyword(node_id)
-        and node_id not in _RESERVED_IDS
-        and not node_id.startswith("_")
-    )
+    return id_problem(node_id) is None
 
 
 @dataclass(slots=True)
@@ -184,11 +202,9 @@ class Graph:
         node_id = node_id or self.new_id(block_type)
         if node_id in self.nodes:
             raise ValueError(f"a node with id {node_id!r} already exists")
-        if not is_valid_id(node_id):
-            raise ValueError(
-                f"{node_id!r} is not a usable node id: use letters, digits and underscores, "
-                "starting with a letter, and avoid Python keywords"
-            )
+        problem = id_problem(node_id)
+        if problem is not None:
+            raise ValueError(problem)
         x, y = pos
         node = Node(node_id, block_type, coerce_settings(block_type, settings or {}), (x, y), frozen)
         self.nodes[node_id] = node
@@ -234,8 +250,9 @@ class Graph:
     def rename(self, old_id: str, new_id: str) -> None:
         if new_id in self.nodes:
             raise ValueError(f"a node with id {new_id!r} already exists")
-        if not is_valid_id(new_id):
-            raise ValueError(f"{new_id!r} is not a usable node id")
+        problem = id_problem(new_id)
+        if problem is not None:
+            raise ValueError(problem)
         node = self.nodes.pop(old_id)
         node.id = new_id
         self.nodes[new_id] = node

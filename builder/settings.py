@@ -45,14 +45,18 @@ class Setting:
         if value is None:
             if self.optional:
                 return None
-            raise self._error(value, "a value is required")
+            raise SettingError(
+                self.name,
+                f"{self.title}: a value is required",
+                fix=f"set {self.title} to {self.describe_range()}",
+            )
         coerce = _COERCERS[self.kind]
         return coerce(self, value)
 
     def _error(self, value: Any, expected: str) -> SettingError:
         return SettingError(
             self.name,
-            f"{self.title}: expected {expected}, got {value!r}",
+            f"{self.title}: expected {expected}, got {_quoted(value)}",
             fix=f"set {self.title} to {self.describe_range()}",
         )
 
@@ -87,6 +91,14 @@ class Setting:
         return value
 
 
+def _quoted(value: Any, limit: int = 60) -> str:
+    try:
+        text = repr(value)
+    except ValueError:  # an integer with more digits than Python prints
+        return "an integer with thousands of digits"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def _fmt(x: float) -> str:
     return str(int(x)) if float(x).is_integer() else str(x)
 
@@ -96,9 +108,14 @@ def _coerce_int(p: Setting, value: Any) -> int:
 
 
 def _coerce_float(p: Setting, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, int | float):
         raise p._error(value, p.describe_range())
-    value = float(value)
+    try:
+        value = float(value)
+    except OverflowError:  # an integer beyond any float
+        raise p._error(value, p.describe_range()) from None
+    if not math.isfinite(value):
+        raise p._error(value, p.describe_range())
     if (p.min is not None and value < p.min) or (p.max is not None and value > p.max):
         raise p._error(value, p.describe_range())
     return value

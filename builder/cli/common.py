@@ -29,3 +29,24 @@ def parse_shape(text: str) -> tuple[int, int, int]:
     except ValueError:
         raise ConvCanvasError(f"--input-shape must be C,H,W such as 3,32,32, got {text!r}") from None
     return (c, h, w)
+
+
+def terminal_safe(text: str) -> str:
+    """`text` with control characters shown escaped: names and messages quote project files,
+    and an escape sequence in a file must not drive the user's terminal."""
+    return "".join(c if c.isprintable() or c in "\n\t" else repr(c)[1:-1] for c in text)
+
+
+def os_error_message(e: OSError) -> str:
+    """One line naming the file, what went wrong and what to do about it."""
+    where = f" {e.filename}" if e.filename else ""
+    reason = e.strerror or str(e)
+    fixes = {
+        28: "free some disk space or choose another folder",  # ENOSPC
+        13: "choose a folder you can write to, or change its permissions",  # EACCES
+        30: "choose a folder on a writable disk",  # EROFS
+        2: "check the path",  # ENOENT
+        1: "choose a folder you can write to",  # EPERM
+    }
+    fix = fixes.get(e.errno or 0, "check the path and try again")
+    return f"cannot use{where}: {reason}; {fix}"

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol, cast
 
 from ..errors import ConvCanvasError
-from .common import EXIT_USAGE
+from .common import EXIT_USAGE, os_error_message, terminal_safe
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +97,17 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return load_command(args.command).run(args)
     except ConvCanvasError as e:
-        print(f"convcanvas {args.command}: {e}", file=sys.stderr)
+        print(terminal_safe(f"convcanvas {args.command}: {e}"), file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as e:  # a full disk, a read-only or missing folder
+        print(terminal_safe(f"convcanvas {args.command}: {os_error_message(e)}"), file=sys.stderr)
+        return EXIT_USAGE
+    except MemoryError:
+        print(
+            f"convcanvas {args.command}: out of memory; try a smaller batch size or input, "
+            "or close other programs",
+            file=sys.stderr,
+        )
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -7,7 +7,7 @@ import json
 
 from ..graph import Graph
 from ..inference import OK, Inference, infer, memory_estimate
-from .common import EXIT_INVALID, EXIT_OK, open_graph, parse_shape
+from .common import EXIT_INVALID, EXIT_OK, open_graph, parse_shape, terminal_safe
 
 
 def configure(p: argparse.ArgumentParser) -> None:
@@ -68,7 +68,7 @@ def summary_table(graph: Graph, result: Inference) -> str:
         ).rstrip()
 
     rule = "  ".join("-" * w for w in widths)
-    out = [f"{graph.name}", line(header), rule, *map(line, rows), rule, line(total)]
+    out = [terminal_safe(graph.name), line(header), rule, *map(line, rows), rule, line(total)]
     out.append(f"trainable params: {result.trainable_params:,}" + (f" ({frozen:,} frozen)" if frozen else ""))
     if result.errors:
         out.append("")

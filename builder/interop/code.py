@@ -82,11 +82,7 @@ def module_source(graph: Graph, result: Inference | None = None, class_name: str
 
     lines = [f"class {class_name}(nn.Module):"]
     doc = graph.description or f"{graph.name}, exported from ConvCanvas."
-    wrapped = textwrap.wrap(_docline(doc), 88)
-    if len(wrapped) == 1:
-        lines.append(f'    """{wrapped[0]}"""')
-    else:
-        lines += [f'    """{wrapped[0]}', *(f"    {w}" for w in wrapped[1:]), '    """']
+    lines.append(docstring(textwrap.fill(doc, 88), indent="    "))
     lines += ["", "    def __init__(self):", "        super().__init__()"]
     lines += [f"        {line}" for line in init]
     if frozen:
@@ -102,8 +98,26 @@ def _variable(nid: str) -> str:
     return nid + "_" if nid in dir(builtins) or nid == "x" else nid
 
 
-def _docline(text: str) -> str:
-    return text.replace('"""', "'''").replace("\\", "\\\\")
+def docstring(text: str, indent: str = "") -> str:
+    """`text` as a docstring literal, indented by `indent`.
+
+    Names and descriptions come from project files, so they must never become code: text
+    that a triple-quoted literal cannot hold as written (triple quotes, a quote at its end,
+    backslashes, control characters) is written as an escaped ``repr`` literal instead.
+    """
+    holdable = (
+        '"""' not in text
+        and "\\" not in text
+        and not text.endswith('"')
+        and all(c.isprintable() or c == "\n" for c in text)
+    )
+    if not holdable:
+        return indent + repr(text)
+    first, *rest = text.split("\n")
+    if not rest:
+        return f'{indent}"""{first}"""'
+    body = "\n".join(indent + line if line else "" for line in rest)
+    return f'{indent}"""{first}\n{body}\n{indent}"""'
 
 
 def _file_stem(graph: Graph) -> str:
@@ -116,7 +130,7 @@ def export_python(graph: Graph, result: Inference | None = None, class_name: str
     class_name = class_name or class_name_for(graph.name)
     c, h, w = result.input_shape
     stem = _file_stem(graph)
-    header = f'''"""{graph.name}: a convolutional network exported from ConvCanvas.
+    about = f"""{graph.name}: a convolutional network exported from ConvCanvas.
 
 Input: batches of {_shape(result.input_shape)} tensors (N x {c} x {h} x {w}).
 Output: {_shape(result.output_shape)} values per sample. Parameters: {result.total_params:,}.
@@ -131,15 +145,15 @@ Use it:
     scores = model(torch.randn(1, {c}, {h}, {w}))
 
 Weights in .safetensors files load with `safetensors.torch.load_file(path)`.
-Run this file to check the model: python {stem}.py
-"""
+Run this file to check the model: python {stem}.py"""
+    header = f"""{docstring(about)}
 
 import torch
 from torch import nn
 
 INPUT_SHAPE = ({c}, {h}, {w})
 
-'''
+"""
     main = f'''
 
 if __name__ == "__main__":
