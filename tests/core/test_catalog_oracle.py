@@ -205,7 +205,8 @@ def test_add_and_concat_match_torch():
 
 ORACLE_CASES = {
     "Conv2d": [
-        ({"out_channels": 4, "kernel_size": (3, 2), "stride": 2, "padding": 1, "bias": False}, (3, 9, 9))
+        ({"out_channels": 4, "kernel_size": (3, 2), "stride": 2, "padding": 1, "bias": False}, (3, 9, 9)),
+        ({"out_channels": 6, "kernel_size": 3, "padding": "same", "dilation": 2, "groups": 3}, (3, 9, 9)),
     ],
     "MaxPool2d": [({"kernel_size": 3, "stride": 2, "padding": 1, "ceil_mode": True}, (2, 9, 9))],
     "AvgPool2d": [({"kernel_size": 3, "stride": 2, "padding": 1, "count_include_pad": False}, (2, 9, 9))],

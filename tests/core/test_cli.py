@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from builder import chain, save_graph
 from builder import cli_main as main
 
@@ -44,10 +46,10 @@ def test_unreadable_file_and_bad_arguments_exit_2(tmp_path, capsys):
     assert "truncated" in capsys.readouterr().err
     assert main(["summary", str(tmp_path / "missing.json")]) == 2
     assert main(["summary", "lenet5", "--input-shape", "three"]) == 2
-    try:
-        main(["summary"])
-    except SystemExit as e:
-        assert e.code == 2
+    with pytest.raises(SystemExit) as e:
+        main(["summary"])  # the file argument is missing
+    assert e.value.code == 2
+    assert "the following arguments are required: file" in capsys.readouterr().err
 
 
 def test_input_shape_override_and_memory(capsys):

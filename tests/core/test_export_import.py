@@ -321,3 +321,17 @@ def test_training_script_carries_the_chosen_settings_and_the_engines_schedule():
     for name in ("constant", "step", "cosine", "onecycle"):
         for step in (0, 10, 29, 30, 55, 80, 100):
             assert namespace["schedule_factor"](name, step, 100) == schedule_factor(name, step, 100)
+
+
+def test_exported_code_keeps_frozen_layers_frozen(tmp_path):
+    import importlib.util
+
+    graph = load_template("lenet5")
+    graph.nodes["conv1"].frozen = True
+    (tmp_path / "frozen_net.py").write_text(export_python(graph))
+    spec = importlib.util.spec_from_file_location("frozen_net", tmp_path / "frozen_net.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    model = next(v for k, v in vars(module).items() if isinstance(v, type) and k == "LeNet5")()
+    assert not any(p.requires_grad for p in model.conv1.parameters())
+    assert all(p.requires_grad for p in model.conv2.parameters())
