@@ -88,6 +88,14 @@ HARDSIGMOID = _activation(
     functions=(f"{_F}hardsigmoid(input, inplace=False)",),
 )
 
+MISH = _activation(
+    "Mish",
+    "mish",
+    "x * tanh(softplus(x)): a smooth ReLU-like activation.",
+    "x·tanh(softplus(x))",
+    functions=(f"{_F}mish(input, inplace=False)",),
+)
+
 SIGMOID = _activation(
     "Sigmoid",
     "sigmoid",
@@ -179,4 +187,4 @@ SOFTMAX = LayerSpec(
     outputs_probabilities=True,
 )
 
-BLOCKS = (RELU, RELU6, LEAKY_RELU, ELU, GELU, SILU, HARDSWISH, HARDSIGMOID, SIGMOID, TANH, SOFTMAX)
+BLOCKS = (RELU, RELU6, LEAKY_RELU, ELU, GELU, SILU, HARDSWISH, HARDSIGMOID, MISH, SIGMOID, TANH, SOFTMAX)

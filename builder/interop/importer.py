@@ -31,12 +31,13 @@ from ..layout import apply_layout
 
 
 class ImportFailed(ConvCanvasError):
-    def __init__(self, source: str, problems: list[str]):
+    """A module cannot be imported; `problems` names each part with its location."""
+
+    def __init__(self, source: str, problems: list[str], headline: str | None = None):
         self.problems = problems
         lines = "\n".join(f"  - {p}" for p in problems)
-        super().__init__(
-            f"cannot import {source}: {len(problems)} part(s) have no ConvCanvas block:\n{lines}"
-        )
+        headline = headline or f"{len(problems)} part(s) cannot be represented exactly"
+        super().__init__(f"cannot import {source}: {headline}:\n{lines}")
 
 
 @dataclass
@@ -160,6 +161,9 @@ def import_module(
     name = name or type(module).__name__
     tracer = fx.Tracer()
     tracer.record_stack_traces = True  # so problems can name the source line
+    was_training = module.training
+    # eval mode: what the network computes once trained (no auxiliary heads, dropout off)
+    module.eval()
     try:
         traced = fx.GraphModule(module, tracer.trace(module))
     except Exception as e:  # fx raises many kinds for dynamic control flow
@@ -170,12 +174,15 @@ def import_module(
                 "forward() is the usual cause"
             ],
         ) from None
+    finally:
+        module.train(was_training)
     modules = dict(traced.named_modules())
     graph = Graph(name=name, description=(type(module).__doc__ or "").strip().split("\n")[0])
     weight_names: dict[str, str] = {}
     problems: list[str] = []
     value_of: dict[fx.Node, str | None] = {}  # fx node -> graph node id producing it
     used_targets: dict[str, str] = {}
+    imported_modules: dict[str, tuple[nn.Module, str]] = {}  # graph id -> (module, where)
     sizes: set[fx.Node] = set()  # x.size(0) nodes, for view(x.size(0), -1)
 
     def where(node: fx.Node) -> str:
@@ -229,10 +236,12 @@ def import_module(
                     value_of[node] = None
                     continue
                 add(node, block_type, settings, [node.args[0]], node_id)
-                used_targets[node.target] = value_of[node] or ""
-                if value_of[node]:
+                graph_id = value_of[node]
+                used_targets[node.target] = graph_id or ""
+                if graph_id:
+                    imported_modules[graph_id] = (m, where(node))
                     for key in m.state_dict():
-                        weight_names[f"{value_of[node]}.{key}"] = f"{node.target}.{key}"
+                        weight_names[f"{graph_id}.{key}"] = f"{node.target}.{key}"
             elif node.op in ("call_function", "call_method"):
                 _convert_call(node, add, value_of, sizes, graph, problems, where)
             else:
@@ -246,8 +255,31 @@ def import_module(
     apply_layout(graph)
     result = infer(graph)
     if not result.valid:
-        raise ImportFailed(name, [str(e) for e in result.errors])
+        raise ImportFailed(name, [str(e) for e in result.errors], "the imported network does not check out")
+    mismatches = _input_mismatches(graph, result, imported_modules)
+    if mismatches:
+        raise ImportFailed(
+            name, mismatches, "its layers do not fit the input shape given (check --input-shape)"
+        )
     return ImportResult(graph, weight_names)
+
+
+def _input_mismatches(graph: Graph, result, imported_modules: dict[str, tuple[nn.Module, str]]) -> list[str]:
+    """Sizes a module was built for (in_channels, in_features, ...) that differ from what
+    reaches it: the graph would derive them from its input and silently be another network."""
+    problems = []
+    for node_id, (module, where) in imported_modules.items():
+        spec = CATALOG[graph.nodes[node_id].type]
+        assert spec.torch is not None
+        shapes = result.nodes[node_id].input_shapes
+        for arg in spec.torch.args:
+            if arg.from_input is None:
+                continue
+            built, reaching = getattr(module, arg.name), arg.from_input(shapes)
+            if built != reaching:
+                shape = " x ".join(map(str, shapes[0]))
+                problems.append(f"{where} was built for {arg.name}={built}, but its input is {shape}")
+    return problems
 
 
 _ADDS = {operator.add, operator.iadd, torch.add}
@@ -287,6 +319,9 @@ def _convert_call(node, add, value_of, sizes, graph, problems, where) -> None:
         block = _block_with(CONCAT)
         add(node, block, {}, tensors, graph.new_id(block))
         return
+    if target is torch.mean or (node.op == "call_method" and target == "mean"):
+        _global_average(node, add, value_of, graph)
+        return
     if node.op == "call_method" and target in ("view", "reshape"):
         shape = args[1] if len(args) == 2 and isinstance(args[1], tuple | list) else args[1:]
         if len(shape) == 2 and shape[1] == -1 and _is_batch_size(shape[0], sizes):
@@ -295,6 +330,26 @@ def _convert_call(node, add, value_of, sizes, graph, problems, where) -> None:
         raise ValueError("only view/reshape to (batch, -1) is supported; use torch.flatten(x, 1)")
     problems.append(f"{where(node)}: no matching block")
     value_of[node] = None
+
+
+def _global_average(node: fx.Node, add, value_of, graph: Graph) -> None:
+    """``x.mean([2, 3])`` is global average pooling; without keepdim it also flattens."""
+    x, *rest = node.args
+    dims = rest[0] if rest else node.kwargs.get("dim")
+    keepdim = rest[1] if len(rest) > 1 else node.kwargs.get("keepdim", False)
+    if (
+        not isinstance(dims, list | tuple)
+        or sorted(d % 4 for d in dims) != [2, 3]
+        or node.kwargs.get("dtype")
+    ):
+        raise ValueError(f"mean over dims {dims!r} (only over height and width, dims [2, 3])")
+    add(node, "AdaptiveAvgPool2d", {"output_size": 1}, [x], graph.new_id("AdaptiveAvgPool2d"))
+    if not keepdim and value_of.get(node) is not None:
+        pooled = value_of[node]
+        flat = graph.new_id("Flatten")
+        graph.add_node("Flatten", {}, node_id=flat)
+        graph.connect(pooled, flat)
+        value_of[node] = flat
 
 
 def _is_batch_size_source(node: fx.Node, sizes: set) -> bool:

@@ -335,3 +335,61 @@ def test_exported_code_keeps_frozen_layers_frozen(tmp_path):
     model = next(v for k, v in vars(module).items() if isinstance(v, type) and k == "LeNet5")()
     assert not any(p.requires_grad for p in model.conv1.parameters())
     assert all(p.requires_grad for p in model.conv2.parameters())
+
+
+@pytest.mark.parametrize("keepdim", [False, True])
+def test_mean_over_height_and_width_imports_as_global_average_pooling(keepdim):
+    class Net(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = torch.nn.Conv2d(3, 8, 3)
+            self.fc = torch.nn.Linear(8, 5)
+
+        def forward(self, x):
+            x = self.conv(x).mean([2, 3], keepdim=keepdim)
+            return self.fc(x.flatten(1) if keepdim else x)
+
+    module = Net().eval()
+    imported = import_module(module, (3, 12, 12))
+    types = [n.type for n in imported.graph.nodes.values()]
+    assert types.count("AdaptiveAvgPool2d") == 1 and types.count("Flatten") == 1
+    rebuilt = build_model(imported.graph).eval()
+    rebuilt.load_state_dict(imported.state_dict_from(module))
+    x = torch.randn(2, 3, 12, 12)
+    torch.testing.assert_close(rebuilt(x), module(x))
+
+
+def test_a_model_is_imported_as_it_runs_in_eval_mode_and_keeps_its_mode():
+    class TwoHeads(torch.nn.Module):
+        """Like GoogLeNet: an auxiliary output only while training."""
+
+        def __init__(self):
+            super().__init__()
+            self.conv = torch.nn.Conv2d(1, 4, 3)
+            self.aux = torch.nn.Conv2d(4, 2, 1)
+
+        def forward(self, x):
+            x = self.conv(x)
+            if self.training:
+                return x, self.aux(x)
+            return x
+
+    module = TwoHeads().train()
+    imported = import_module(module, (1, 8, 8))
+    assert "aux" not in imported.graph.nodes
+    assert module.training
+
+
+def test_a_refused_import_says_whether_parts_or_shapes_are_the_problem():
+    class Mismatch(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = torch.nn.Linear(10, 3)
+
+        def forward(self, x):
+            return self.fc(torch.flatten(x, 1))
+
+    with pytest.raises(ImportFailed) as e:
+        import_module(Mismatch(), (1, 4, 4))  # 16 features reach a Linear built for 10
+    assert "do not fit the input shape" in str(e.value)
+    assert "module 'fc' (Linear)" in e.value.problems[0] and "in_features=10" in e.value.problems[0]
