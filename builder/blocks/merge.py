@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..errors import ShapeError
-from .spec import ADD, CONCAT, Analysis, LayerSpec, Settings, Shape
+from .spec import ADD, CONCAT, MULTIPLY, Analysis, LayerSpec, Merge, Settings, Shape
 from .window import dims
 
 
@@ -57,6 +57,42 @@ def _concat_explain(s: Settings, shapes: Sequence[Shape], a: Analysis) -> list[s
     return [f"channels: {chans} = {a.shape[0]}; output {dims(a.shape)}; params: 0"]
 
 
+def _sum(xs):
+    out = xs[0]
+    for x in xs[1:]:
+        out = out + x
+    return out
+
+
+def _concatenate(xs):
+    import torch
+
+    return torch.cat(list(xs), dim=1)
+
+
+def _multiply_analyze(s: Settings, shapes: Sequence[Shape]) -> Analysis:
+    a, b = shapes
+    if a == b:
+        return Analysis(a)
+    gate, full = (b, a) if len(b) == 3 and b[1:] == (1, 1) else (a, b)
+    if len(full) == 3 and len(gate) == 3 and gate[1:] == (1, 1) and gate[0] == full[0]:
+        return Analysis(full)
+    raise ShapeError(
+        f"Multiply needs two inputs of one shape, or a C x H x W tensor and a C x 1 x 1 gate, "
+        f"but gets {_list(shapes)}",
+        "make the gate branch end in C x 1 x 1 (global pooling, then 1x1 convolutions to C channels)",
+        code="multiply_shapes",
+    )
+
+
+def _multiply_explain(s: Settings, shapes: Sequence[Shape], a: Analysis) -> list[str]:
+    if shapes[0] == shapes[1]:
+        return [f"element-wise product of two {dims(a.shape)} inputs; params: 0"]
+    return [
+        f"each of the {a.shape[0]} channels is scaled by its gate value; output {dims(a.shape)}; params: 0"
+    ]
+
+
 ADD_BLOCK = LayerSpec(
     type="Add",
     category="merge",
@@ -65,6 +101,7 @@ ADD_BLOCK = LayerSpec(
     analyze=_add_analyze,
     explain=_add_explain,
     card=lambda s: "a + b",
+    merge=Merge(lambda names: " + ".join(names), _sum),
     forward=ADD,
     min_inputs=2,
     max_inputs=None,
@@ -79,9 +116,25 @@ CONCAT_BLOCK = LayerSpec(
     analyze=_concat_analyze,
     explain=_concat_explain,
     card=lambda s: "along channels",
+    merge=Merge(lambda names: f"torch.cat([{', '.join(names)}], dim=1)", _concatenate),
     forward=CONCAT,
     min_inputs=2,
     max_inputs=None,
 )
 
-BLOCKS = (ADD_BLOCK, CONCAT_BLOCK)
+MULTIPLY_BLOCK = LayerSpec(
+    type="Multiply",
+    category="merge",
+    prefix="mul",
+    description="Element-wise product; with a C x 1 x 1 input, scales each channel by it "
+    "(squeeze-and-excitation gating).",
+    analyze=_multiply_analyze,
+    explain=_multiply_explain,
+    card=lambda s: "a · b",
+    merge=Merge(lambda names: " * ".join(names), lambda xs: xs[0] * xs[1]),
+    forward=MULTIPLY,
+    min_inputs=2,
+    max_inputs=2,
+)
+
+BLOCKS = (ADD_BLOCK, CONCAT_BLOCK, MULTIPLY_BLOCK)

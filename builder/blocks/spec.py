@@ -26,6 +26,7 @@ Settings = dict[str, Any]
 MODULE = "module"  # out = self.<id>(x)
 ADD = "add"  # out = a + b + ...
 CONCAT = "concat"  # out = torch.cat([a, b, ...], dim=1)
+MULTIPLY = "multiply"  # out = a * b, broadcast (squeeze-and-excitation gating)
 INPUT = "input"
 
 
@@ -65,6 +66,16 @@ class Analysis:
     buffers: int = 0  # state that is not learned, e.g. BatchNorm running statistics
     macs: int = 0  # multiply-accumulates per sample
     window: Window | str | None = None  # None: point-wise; GLOBAL: sees everything
+
+
+@dataclass(frozen=True, slots=True)
+class Merge:
+    """How a block that joins branches computes its output: the same expression in the
+    in-app model (`run`, given the input tensors) and in exported code (`code`, given the
+    names of the input variables)."""
+
+    code: Callable[[Sequence[str]], str]
+    run: Callable[[Sequence[Any]], Any]
 
 
 REQUIRED: Any = type("Required", (), {"__repr__": lambda self: "<required>"})()
@@ -166,6 +177,7 @@ class LayerSpec:
     settings: tuple[Setting, ...] = ()
     explain: Callable[[Settings, Sequence[Shape], Analysis], list[str]] = _no_explanation
     torch: TorchForm | None = None
+    merge: Merge | None = None  # for blocks that join branches instead of being a module
     forward: str = MODULE
     min_inputs: int = 1
     max_inputs: int | None = 1

@@ -13,7 +13,7 @@ import keyword
 import re
 import textwrap
 
-from ..blocks import ADD, CATALOG, CONCAT, INPUT
+from ..blocks import CATALOG, INPUT
 from ..graph import Graph
 from ..inference import Inference, ValidInference, infer, require_valid
 
@@ -67,10 +67,8 @@ def module_source(graph: Graph, result: Inference | None = None, class_name: str
             if var != "x":
                 forward.append(f"{var} = x{comment}")
             continue
-        if spec.forward == ADD:
-            forward.append(f"{var} = {' + '.join(args)}{comment}")
-        elif spec.forward == CONCAT:
-            forward.append(f"{var} = torch.cat([{', '.join(args)}], dim=1){comment}")
+        if spec.merge is not None:
+            forward.append(f"{var} = {spec.merge.code(args)}{comment}")
         else:
             call = spec.torch_code(node.settings, info.input_shapes)
             init.append(f"self.{nid} = {call}  # -> {_shape(info.shape)}")

@@ -23,7 +23,7 @@ from typing import Any
 import torch
 from torch import fx, nn
 
-from ..blocks import ADD, CATALOG, CONCAT, Arg, LayerSpec
+from ..blocks import ADD, CATALOG, CONCAT, MULTIPLY, Arg, LayerSpec
 from ..errors import ConvCanvasError
 from ..graph import Graph, is_valid_id
 from ..inference import infer
@@ -283,6 +283,7 @@ def _input_mismatches(graph: Graph, result, imported_modules: dict[str, tuple[nn
 
 
 _ADDS = {operator.add, operator.iadd, torch.add}
+_MULTIPLIES = {operator.mul, operator.imul, torch.mul}
 
 
 def _block_with(forward: str) -> str:
@@ -306,6 +307,13 @@ def _convert_call(node, add, value_of, sizes, graph, problems, where) -> None:
         if len(tensors) != 2 or node.kwargs.get("alpha", 1) != 1:
             raise ValueError("only the sum of two tensors is supported")
         block = _block_with(ADD)
+        add(node, block, {}, tensors, graph.new_id(block))
+        return
+    if target in _MULTIPLIES or (node.op == "call_method" and target in ("mul", "mul_", "__imul__")):
+        tensors = [a for a in args if isinstance(a, fx.Node)]
+        if len(tensors) != 2:
+            raise ValueError("only the product of two tensors is supported (not a tensor and a number)")
+        block = _block_with(MULTIPLY)
         add(node, block, {}, tensors, graph.new_id(block))
         return
     if target is torch.cat:

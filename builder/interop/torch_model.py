@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..blocks import ADD, CATALOG, CONCAT, INPUT
+from ..blocks import CATALOG, INPUT, MODULE
 from ..graph import Graph
 from ..inference import Inference, infer, require_valid
 
@@ -25,6 +25,7 @@ class NetworkModule(nn.Module):
         self.output_id = result.output
         reachable = graph.ancestors(result.output)
         steps: list[tuple[str, str, tuple[str, ...]]] = []
+        self._merges = {}
         last_use: dict[str, int] = {}
         for nid in result.order:
             if nid not in reachable:
@@ -33,11 +34,13 @@ class NetworkModule(nn.Module):
             spec = CATALOG[node.type]
             info = result.nodes[nid]
             sources = tuple(graph.inputs_of(nid))
-            if spec.forward not in (INPUT, ADD, CONCAT):
+            if spec.forward == MODULE:
                 module = spec.build_module(node.settings, info.input_shapes)
                 if node.frozen:
                     module.requires_grad_(False)
                 self.add_module(nid, module)
+            if spec.merge is not None:
+                self._merges[nid] = spec.merge
             for s in sources:
                 last_use[s] = len(steps)
             steps.append((nid, spec.forward, sources))
@@ -57,14 +60,10 @@ class NetworkModule(nn.Module):
         for nid, kind, sources, release in self._steps:
             if kind == INPUT:
                 out = x
-            elif kind == ADD:
-                out = values[sources[0]]
-                for s in sources[1:]:
-                    out = out + values[s]
-            elif kind == CONCAT:
-                out = torch.cat([values[s] for s in sources], dim=1)
-            else:
+            elif kind == MODULE:
                 out = getattr(self, nid)(values[sources[0]])
+            else:
+                out = self._merges[nid].run([values[s] for s in sources])
             values[nid] = out
             if keep is None or nid in keep:
                 kept[nid] = out

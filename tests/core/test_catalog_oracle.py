@@ -235,7 +235,7 @@ ORACLE_CASES = {
     "Identity": [({}, (3, 4, 4))],
 }
 # blocks that are not torch modules, each with its own test above or in test_inference_rules
-NOT_MODULES = {"Input", "Add", "Concat"}
+NOT_MODULES = {"Input", "Add", "Concat", "Multiply"}
 
 
 def test_every_block_type_is_fully_declared():
@@ -339,3 +339,15 @@ def test_import_of_each_functional_spelling(block_type, signature):
         assert (node.type, node.settings) == (block_type, settings), signature
         x = torch.randn(3, *_image(shape))
         assert torch.equal(build_model(imported.graph).eval()(x), module(x))
+
+
+def test_multiply_broadcasts_a_channel_gate_like_torch():
+    a, gate = (8, 6, 5), (8, 1, 1)
+    x, g = torch.randn(2, *a), torch.randn(2, *gate)
+    assert CATALOG["Multiply"].infer({}, [a, gate]) == tuple((x * g).shape[1:])
+    assert CATALOG["Multiply"].infer({}, [gate, a]) == tuple((g * x).shape[1:])
+    assert CATALOG["Multiply"].infer({}, [a, a]) == a
+    for bad in [(4, 1, 1), (8, 6, 1), (8,)]:
+        with pytest.raises(ShapeError) as e:
+            CATALOG["Multiply"].infer({}, [a, bad])
+        assert e.value.fix

@@ -393,3 +393,29 @@ def test_a_refused_import_says_whether_parts_or_shapes_are_the_problem():
         import_module(Mismatch(), (1, 4, 4))  # 16 features reach a Linear built for 10
     assert "do not fit the input shape" in str(e.value)
     assert "module 'fc' (Linear)" in e.value.problems[0] and "in_features=10" in e.value.problems[0]
+
+
+def test_squeeze_and_excitation_imports_exports_and_matches():
+    from torchvision.ops import SqueezeExcitation
+
+    class Net(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = torch.nn.Conv2d(3, 16, 3)
+            self.se = SqueezeExcitation(16, 4)
+
+        def forward(self, x):
+            return self.se(self.conv(x))
+
+    module = Net().eval()
+    imported = import_module(module, (3, 10, 10))
+    assert [n.type for n in imported.graph.nodes.values()].count("Multiply") == 1
+    rebuilt = build_model(imported.graph).eval()
+    rebuilt.load_state_dict(imported.state_dict_from(module))
+    x = torch.randn(2, 3, 10, 10)
+    torch.testing.assert_close(rebuilt(x), module(x))
+    namespace: dict = {}
+    exec(export_python(imported.graph), namespace)
+    exported = namespace["Net"]().eval()
+    exported.load_state_dict(rebuilt.state_dict())
+    torch.testing.assert_close(exported(x), module(x))
