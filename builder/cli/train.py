@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .common import EXIT_INVALID, EXIT_OK, EXIT_USAGE, open_graph
+from .common import EXIT_INVALID, EXIT_OK, EXIT_USAGE, open_graph, terminal_safe
 
 if TYPE_CHECKING:
     from ..training import EpochMetrics, RunFinished, StepMetrics, TrainConfig
@@ -49,12 +49,24 @@ def configure(p: argparse.ArgumentParser) -> None:
         help="run folder for the graph, config, metrics, checkpoints and weights "
         "(default runs/<name>-<time>)",
     )
-    p.add_argument("--resume", help="continue from a checkpoint (a run's checkpoints/last.pt)")
+    p.add_argument(
+        "--resume",
+        help="continue from a checkpoint (a run's checkpoints/last.pt or checkpoints/epoch_NNN.pt), "
+        "with the same --optimizer and a larger --epochs",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON record per epoch and a final one")
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..training import EpochMetrics, RunFinished, RunStarted, StepMetrics, Trainer, TrainingError
+    from ..training import (
+        DataWarning,
+        EpochMetrics,
+        RunFinished,
+        RunStarted,
+        StepMetrics,
+        Trainer,
+        TrainingError,
+    )
 
     graph = open_graph(args.file)  # with --resume, the checkpoint's own graph is trained
     config = _config(args)
@@ -81,6 +93,9 @@ def run(args: argparse.Namespace) -> int:
                 )
             progress.total = record.steps_per_epoch * (config.epochs - record.start_epoch)
             progress.offset = record.steps_per_epoch * record.start_epoch
+        elif isinstance(record, DataWarning):
+            progress.clear()
+            print(terminal_safe(f"warning: {record.message}"), file=sys.stderr)
         elif isinstance(record, StepMetrics):
             progress.step(record, config.epochs)
         elif isinstance(record, EpochMetrics):
@@ -92,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
     assert final is not None, "the engine always ends a run with RunFinished"
     print(_final_line(final, args.json))
     if final.status == "failed":
-        print(final.message, file=sys.stderr)
+        print(terminal_safe(final.message), file=sys.stderr)
         return EXIT_USAGE
     return EXIT_OK
 
@@ -151,7 +166,7 @@ def _final_line(r: RunFinished, as_json: bool) -> str:
                 "run_dir": r.run_dir,
             }
         )
-    return f"{r.status}: {r.message}"
+    return terminal_safe(f"{r.status}: {r.message}")
 
 
 class _Progress:

@@ -6,18 +6,19 @@ from __future__ import annotations
 import inspect
 from dataclasses import asdict
 
+from ..errors import ConvCanvasError
 from ..graph import Graph
 from ..inference import Inference, scores_node
 from ..training.config import TrainConfig
 from ..training.schedules import schedule_factor
-from .code import _file_stem, _valid, class_name_for, module_source
+from .code import _file_stem, _valid, class_name_for, docstring, module_source
 
 # Datasets the exported script loads through torchvision; the bundled subset is ConvCanvas's own.
 _SCRIPT_DATASETS = {"mnist-mini": "mnist"}
 
 
-_SCRIPT = '''"""Train {name} ({params:,} parameters), exported from ConvCanvas.
-
+_ABOUT = """Train {name} ({params:,} parameters), exported from ConvCanvas.
+{description}
 One machine, CPU or one GPU:
     python {stem}_train.py --dataset {dataset} --epochs {epochs}
 
@@ -30,10 +31,16 @@ Datasets are read from (or downloaded into) --data-dir. Checkpoints go to --out;
 last one resumes with --resume.
 """
 
+# the script itself; `{about}` is its docstring, a literal that file-derived text cannot break out of
+_SCRIPT = '''{about}
+
 import argparse
 import math
 import os
+import pickle
+import struct
 import time
+import zipfile
 
 import torch
 import torch.distributed as dist
@@ -115,8 +122,41 @@ def evaluate(model, loader, device):
     return stats[0].item() / stats[2].item(), stats[1].item() / stats[2].item()
 
 
+CHECKPOINT = "convcanvas-script-checkpoint"  # the format tag of the checkpoints this script writes
+# what torch.load raises on a file that is cut short, damaged or not a torch file at all
+UNREADABLE = (pickle.UnpicklingError, RuntimeError, EOFError, ValueError, IndexError, KeyError,
+              TypeError, AttributeError, OverflowError, struct.error, zipfile.BadZipFile)
+
+
+def load_checkpoint(path, out):
+    """A checkpoint this script wrote, or exit with a message saying what `path` is instead."""
+    last = os.path.join(out, "last.pt")
+    if os.path.isdir(path):
+        last = os.path.join(path, "last.pt")
+        raise SystemExit(f"--resume {{path}} is a folder. Fix: pass the checkpoint in it, {{last}}")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)  # tensors only, never code
+    except OSError as e:
+        raise SystemExit(f"cannot read --resume {{path}}: {{e.strerror or e}}") from None
+    except UNREADABLE as e:
+        raise SystemExit(f"--resume {{path}} is not a checkpoint torch can read ({{type(e).__name__}}): "
+                         f"it is damaged or another kind of file. Fix: pass {{last}}") from None
+    tag = state.get("format") if isinstance(state, dict) else None
+    if tag == "convcanvas-checkpoint" or (isinstance(state, dict) and "graph" in state):
+        raise SystemExit(f"--resume {{path}} was written by the ConvCanvas app. "
+                         f"Fix: continue it with convcanvas train --resume {{path}}")
+    keys = ("model", "optimizer", "schedule", "epoch")
+    if not isinstance(state, dict) or tag not in (None, CHECKPOINT) or not all(k in state for k in keys):
+        raise SystemExit(f"--resume {{path}} is not a checkpoint of this script "
+                         f"(weights alone cannot resume). Fix: pass {{last}}")
+    if state.get("version", 1) != 1:
+        raise SystemExit(f"--resume {{path}} is checkpoint version {{state['version']}}; "
+                         "this script reads version 1")
+    return state
+
+
 def main():
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(description="Train {cls}, exported from ConvCanvas (see this file's top).")
     p.add_argument("--dataset", default=DATASET)
     p.add_argument("--data-dir", default="data")
     p.add_argument("--epochs", type=int, default=EPOCHS)
@@ -184,10 +224,14 @@ def main():
 
     start_epoch = 0
     if args.resume:
-        state = torch.load(args.resume, map_location=device)
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        schedule.load_state_dict(state["schedule"])
+        state = load_checkpoint(args.resume, args.out)
+        try:
+            model.load_state_dict(state["model"])
+            optimizer.load_state_dict(state["optimizer"])
+            schedule.load_state_dict(state["schedule"])
+        except (RuntimeError, ValueError, KeyError, TypeError) as e:
+            raise SystemExit(f"--resume {{args.resume}} does not fit this network and optimizer "
+                             f"({{e}}). Fix: resume with the script and --optimizer that wrote it") from None
         start_epoch = state["epoch"] + 1
 
     for epoch in range(start_epoch, args.epochs):
@@ -215,7 +259,8 @@ def main():
                   f"test loss {{test_loss:.4f}}  test acc {{test_acc:.4f}}  {{rate:,.0f}} samples/s",
                   flush=True)
             os.makedirs(args.out, exist_ok=True)
-            state = {{"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+            state = {{"format": CHECKPOINT, "version": 1,
+                     "model": model.state_dict(), "optimizer": optimizer.state_dict(),
                      "schedule": schedule.state_dict(), "epoch": epoch, "test_accuracy": test_acc}}
             tmp = os.path.join(args.out, "last.pt.tmp")
             torch.save(state, tmp)
@@ -238,7 +283,11 @@ def export_training_script(
     """A standalone training script for `graph` (needs torch and torchvision only), with
     `config`'s settings (the app's Training panel, or the engine's defaults) at the top."""
     result = _valid(graph, result)
-    settings = asdict(config or TrainConfig())
+    config = config or TrainConfig()
+    problems = config.problems()
+    if problems:
+        raise ConvCanvasError("cannot export these training settings: " + "; ".join(problems))
+    settings = asdict(config)
     settings["dataset"] = _SCRIPT_DATASETS.get(settings["dataset"], settings["dataset"])
     if settings["dataset"] not in ("mnist", "fashion-mnist", "cifar10", "cifar100"):
         settings["dataset"] = "synthetic"  # an image folder: the script's data section is the place to adapt
@@ -247,10 +296,19 @@ def export_training_script(
     softmax = result.output if scores_node(graph, result) != result.output else None
     assert result.input_shape is not None and result.output_shape is not None  # a valid inference
     c, h, w = result.input_shape
-    return _SCRIPT.format(
+    stem = _file_stem(graph)
+    # the name and description come from the network file: only ever inside a docstring literal
+    description = f"\n{graph.description.strip()}\n" if graph.description.strip() else ""
+    about = _ABOUT.format(
         name=graph.name,
+        description=description,
         params=result.total_params,
-        stem=_file_stem(graph),
+        stem=stem,
+        dataset=settings["dataset"],
+        epochs=settings["epochs"],
+    )
+    return _SCRIPT.format(
+        about=docstring(about),
         c=c,
         h=h,
         w=w,

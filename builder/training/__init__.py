@@ -24,6 +24,7 @@ _HOME = {
     **dict.fromkeys(
         (
             "RunStarted",
+            "DataWarning",
             "DownloadProgress",
             "StepMetrics",
             "LrChanged",
@@ -37,6 +38,7 @@ _HOME = {
         "builder.training.records",
     ),
     "Control": "builder.training.control",
+    **dict.fromkeys(("CheckpointError", "RunFolderError"), "builder.training.checkpoints"),
     "schedule_factor": "builder.training.schedules",
     "check_compatibility": "builder.training.compatibility",
     **dict.fromkeys(("available_devices", "select_device", "physical_cores"), "builder.training.devices"),

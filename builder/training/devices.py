@@ -53,25 +53,31 @@ def available_devices() -> list[tuple[str, str]]:
 
 def select_device(name: str = "auto") -> torch.device:
     """The device called `name` ("auto" prefers CUDA, then MPS, then the CPU), or a
-    `ConvCanvasError` saying why this machine cannot train there."""
+    `ConvCanvasError` saying why this machine cannot train there and which devices it has."""
     if name == "auto":
         if torch.cuda.is_available():
             return torch.device("cuda")
         if _mps_available():
             return torch.device("mps")
         return torch.device("cpu")
+    here = ", ".join(d for d, _ in available_devices())
     try:
         device = torch.device(name)
     except RuntimeError:
-        raise ConvCanvasError(f"unknown device {name!r}: use auto, cpu, cuda, cuda:N or mps") from None
+        raise ConvCanvasError(f"unknown device {name!r}: use auto or one of {here}") from None
+    if device.type not in ("cpu", "cuda", "mps"):
+        raise ConvCanvasError(f"ConvCanvas cannot train on {name!r}: use auto or one of {here}")
     if device.type == "cuda" and not torch.cuda.is_available():
         raise ConvCanvasError(
-            f"CUDA is not available here (torch {torch.__version__}); use --device cpu or auto"
+            f"CUDA is not available here (torch {torch.__version__}): use auto or one of {here}"
         )
     if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
-        raise ConvCanvasError(f"there is no {name}: this machine has {torch.cuda.device_count()} GPU(s)")
-    if device.type == "mps" and not torch.backends.mps.is_available():
-        raise ConvCanvasError("Apple MPS is not available here; use --device cpu or auto")
+        raise ConvCanvasError(
+            f"there is no {name}: this machine has {torch.cuda.device_count()} GPU(s); "
+            f"use auto or one of {here}"
+        )
+    if device.type == "mps" and not _mps_available():
+        raise ConvCanvasError(f"Apple MPS is not available here: use auto or one of {here}")
     return device
 
 

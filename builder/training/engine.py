@@ -13,7 +13,6 @@ due (a `.item()` is a synchronisation point). Another thread steers a run throug
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import time
@@ -27,20 +26,28 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..document import graph_from_dict
 from ..errors import ConvCanvasError, InvalidGraphError, Issue
 from ..graph import Graph
 from ..inference import infer, memory_estimate, scores_node
 from ..interop.torch_model import NetworkModule
 from .batches import DeviceData
-from .checkpoints import RunFolder, TrainingState, load_checkpoint, restore
+from .checkpoints import (
+    RunFolder,
+    RunFolderError,
+    TrainingState,
+    check_resumable,
+    checkpoint_graph,
+    load_checkpoint,
+    restore,
+)
 from .compatibility import check_compatibility
 from .config import TrainConfig
 from .control import Control
-from .datasets import Dataset, load_dataset
-from .devices import Precision, device_name, prepare_device, select_device
+from .datasets import Dataset, load_dataset, skipped_message
+from .devices import Precision, available_devices, device_name, prepare_device, select_device
 from .records import (
     Checkpointed,
+    DataWarning,
     DownloadProgress,
     EpochMetrics,
     LayerHealth,
@@ -114,16 +121,19 @@ class Trainer:
         resume: str | os.PathLike | None = None,
         on_download: Callable[[DownloadProgress], None] | None = None,
     ):
-        problems = config.problems()
+        here = None if config.device == "auto" else [d for d, _ in available_devices()]
+        problems = config.problems(here)
         if problems:
             raise ConvCanvasError("bad training settings: " + "; ".join(problems))
         self.config = config
+        self.device = select_device(config.device)  # before any download: a wrong device fails at once
         self.control = control or Control()
         self.run_dir = Path(run_dir) if run_dir else None
         self._resume = Path(resume) if resume else None
         self._checkpoint = load_checkpoint(self._resume) if self._resume else None
-        if self._checkpoint is not None:  # a checkpoint goes on training its own graph
-            graph = graph_from_dict(json.loads(self._checkpoint["graph"]), str(self._resume))
+        if self._checkpoint is not None and self._resume is not None:
+            check_resumable(self._checkpoint, config, self._resume)
+            graph = checkpoint_graph(self._checkpoint, self._resume)  # it goes on training its own graph
         self.graph = graph.copy()
         self.result = infer(self.graph)
         if not self.result.valid:
@@ -134,8 +144,9 @@ class Trainer:
         )
         if issues:
             raise TrainingError(issues)
-        self.device = select_device(config.device)
         self._folder = RunFolder(self.run_dir, self.graph, config) if self.run_dir else None
+        if self._folder:
+            self._folder.prepare()  # a folder that cannot be written fails here, before any training
         self.model: NetworkModule | None = None
 
     def _load_dataset(self, on_download: Callable[[DownloadProgress], None] | None) -> Dataset:
@@ -151,15 +162,27 @@ class Trainer:
         return load_dataset(name, self.config.data_dir, input_shape=image_shape, progress=report)
 
     def run(self) -> Iterator[Record]:
-        """Train, yielding records as things happen: `RunStarted`; then `StepMetrics` every
-        `report_interval` seconds, `LayerHealth`, `LrChanged`, `Paused` and `Resumed`; an
-        `EpochMetrics` (and, with a run folder, a `Checkpointed`) per epoch; and last a
-        `RunFinished`, also when the run is stopped or fails."""
-        run = self._start()
-        yield self._emit(self._run_started(run))
-        run.started = time.perf_counter()
+        """Train, yielding records as things happen: `RunStarted` (and a `DataWarning` if
+        some images could not be read); then `StepMetrics` every `report_interval` seconds,
+        `LayerHealth`, `LrChanged`, `Paused` and `Resumed`; an `EpochMetrics` (and, with a
+        run folder, a `Checkpointed`) per epoch; and last a `RunFinished`, also when the run
+        is stopped or fails (a NaN loss, out of memory, a run folder that cannot be written)."""
+        try:
+            run = self._start()
+        except ConvCanvasError as e:  # a checkpoint that does not fit, nothing to train
+            yield from self._finish(None, "failed", str(e))
+            return
+        except (RuntimeError, MemoryError) as e:  # moving the data or the model to the device
+            if not _out_of_memory(e):
+                raise
+            yield from self._finish(None, "failed", self._out_of_memory_message(e))
+            return
         status, message = "completed", f"trained {self.config.epochs} epochs"
         try:
+            yield self._emit(self._run_started(run))
+            if self.dataset.skipped:
+                yield self._emit(DataWarning(skipped_message(self.dataset)))
+            run.started = time.perf_counter()
             for epoch in range(run.state.epoch, self.config.epochs):
                 trained = yield from self._train_epoch(run, epoch)
                 if trained is None:
@@ -168,8 +191,12 @@ class Trainer:
                 yield from self._end_epoch(run, trained)
         except _NonFinite as e:
             status, message = "failed", e.advice()
-        except torch.OutOfMemoryError:
-            status, message = "failed", self._out_of_memory_message()
+        except RunFolderError as e:  # a full disk or a folder made read-only mid-run
+            status, message = "failed", str(e)
+        except (RuntimeError, MemoryError) as e:
+            if not _out_of_memory(e):
+                raise
+            status, message = "failed", self._out_of_memory_message(e)
         finally:
             if self.device.type == "cuda":
                 torch.cuda.empty_cache()  # give the memory back to the app and other runs
@@ -187,11 +214,9 @@ class Trainer:
         generator = torch.Generator().manual_seed(cfg.seed)
         state = TrainingState(base_lr=cfg.lr)
         if self._checkpoint is not None:
-            state = restore(self._checkpoint, model, optimizer, generator)
+            state = restore(self._checkpoint, model, optimizer, generator, self._resume)
         data = DeviceData(self.dataset, self.device, precision.memory_format)
         steps_per_epoch = max(1, math.ceil(len(data.train_x) / cfg.batch_size))
-        if self._folder:
-            self._folder.prepare()
         return _Run(
             model=model,
             scores=scores,
@@ -306,7 +331,7 @@ class Trainer:
         window = epoch.losses[epoch.reported : i + 1].tolist()
         for k, value in enumerate(window):
             if not math.isfinite(value):
-                raise _NonFinite(run.state.step - len(window) + k + 1, lr)
+                raise _NonFinite(run.state.step - len(window) + k + 1, lr, self.config)
         rate = epoch.seen / (now - epoch.start)
         yield self._emit(StepMetrics(run.state.step, epoch.index, sum(window) / len(window), lr, rate))
         epoch.reported, epoch.last_report = i + 1, now
@@ -344,28 +369,45 @@ class Trainer:
 
     # -- the end ------------------------------------------------------------------------
 
-    def _finish(self, run: _Run, status: str, message: str) -> Iterator[Record]:
-        self.control._offer_snapshot(run.model)  # the final weights, for a last look
-        if status != "failed" and self._folder:
-            self._folder.save_weights(run.model)
-        final = run.state.history[-1]["test_accuracy"] if run.state.history else None
+    def _finish(self, run: _Run | None, status: str, message: str) -> Iterator[Record]:
+        if run is not None:
+            self.control._offer_snapshot(run.model)  # the final weights, for a last look
+            if status != "failed" and self._folder:
+                try:
+                    self._folder.save_weights(run.model)
+                except RunFolderError as e:
+                    status, message = "failed", str(e)
+        history = run.state.history if run is not None else []
+        epochs = run.state.epoch if run is not None else self._checkpoint["epoch"] if self._checkpoint else 0
+        final = history[-1]["test_accuracy"] if history else None
         run_dir = str(self.run_dir) if self.run_dir else None
-        yield self._emit(RunFinished(status, message, run.state.epoch, final, run_dir))
+        record = RunFinished(status, message, epochs, final, run_dir)
+        try:
+            self._emit(record)
+        except RunFolderError as e:  # the log misses its last line; the caller still hears why
+            if status != "failed":
+                record = RunFinished("failed", str(e), epochs, final, run_dir)
+        yield record
 
-    def _out_of_memory_message(self) -> str:
+    def _out_of_memory_message(self, error: BaseException) -> str:
+        """What ran out (the device actually used), how much the run needs, and a batch size to try."""
         cfg = self.config
         estimate = memory_estimate(self.result, cfg.batch_size, cfg.optimizer)
         smaller = max(1, cfg.batch_size // 2)
-        if torch.cuda.is_available():
-            total = torch.cuda.get_device_properties(self.device).total_memory
-            per_sample = max(1, estimate.activations // cfg.batch_size)
-            fixed = estimate.total - estimate.activations
-            fits = int(max(1, (0.8 * total - fixed) // per_sample))
+        per_sample = max(1, estimate.activations // cfg.batch_size)
+        fixed = estimate.total - estimate.activations
+        room = _memory_size(self.device)
+        if room is not None:
+            fits = int((0.8 * room - fixed) // per_sample)
             smaller = max(1, min(smaller, 2 ** int(math.log2(fits)) if fits > 1 else 1))
-        return (
-            f"out of GPU memory at batch size {cfg.batch_size} (about {estimate.total / 2**20:,.0f} MiB "
-            f"estimated: activations {estimate.activations / 2**20:,.0f} MiB). Fix: try batch size {smaller}"
+        where = _memory_name(self.device)
+        text = (
+            f"out of memory on {where} at batch size {cfg.batch_size} (about {estimate.total / 2**20:,.0f} "
+            f"MiB estimated: activations {estimate.activations / 2**20:,.0f} MiB)"
         )
+        if cfg.batch_size == 1:
+            return text + ". Fix: use a smaller network or input, another device, or close other programs"
+        return text + f". Fix: try batch size {smaller}"
 
     def _emit(self, record: _R) -> _R:
         if self._folder:
@@ -374,15 +416,27 @@ class Trainer:
 
 
 class _NonFinite(Exception):
-    """The loss of `step` was NaN or infinite."""
+    """The loss of `step` was NaN or infinite, training with `lr` and `config`'s other settings."""
 
-    def __init__(self, step: int, lr: float):
-        self.step, self.lr = step, lr
+    def __init__(self, step: int, lr: float, config: TrainConfig):
+        self.step, self.lr, self.config = step, lr, config
 
     def advice(self) -> str:
+        """The settings in play, and which to lower: momentum and weight decay blow a run up
+        as surely as the learning rate, so a high one is named first."""
+        cfg, lr = self.config, self.lr
+        momentum = cfg.momentum if cfg.optimizer == "sgd" else 0.0
+        in_play = [f"momentum {momentum:g}"] if momentum > 0 else []
+        in_play += [f"weight decay {cfg.weight_decay:g}"] if cfg.weight_decay > 0 else []
+        lower = [f"the momentum (try {0.9 if momentum > 0.95 else momentum / 2:g})"] if momentum > 0.9 else []
+        if cfg.weight_decay > (0.1 if cfg.optimizer == "adamw" else 0.01):
+            lower.append(f"the weight decay (try {cfg.weight_decay / 10:.3g})")
+        lower.append(f"the learning rate (try {lr / 10:.3g})")
+        settings = f"learning rate {lr:.3g}" + (f" with {' and '.join(in_play)}" if in_play else "")
+        fix = ", ".join(lower[:-1]) + f" or {lower[-1]}" if len(lower) > 1 else lower[0]
         return (
-            f"the loss became NaN or infinite at step {self.step} (learning rate {self.lr:.3g}); training "
-            f"stopped. Fix: lower the learning rate (try {self.lr / 10:.3g}), or add BatchNorm"
+            f"the loss became NaN or infinite at step {self.step} ({settings}); training stopped. "
+            f"Fix: lower {fix}, or add BatchNorm"
         )
 
 
@@ -400,6 +454,35 @@ class _ScoresBefore(nn.Module):
     def train(self, mode: bool = True) -> _ScoresBefore:
         self.inner.train(mode)
         return self
+
+
+def _out_of_memory(error: BaseException) -> bool:
+    """Whether `error` says the device ran out of memory: CUDA's OutOfMemoryError, the CPU
+    allocator's RuntimeError ("DefaultCPUAllocator: can't allocate memory"), MPS's, or Python's."""
+    if isinstance(error, (torch.OutOfMemoryError, MemoryError)):
+        return True
+    text = str(error)
+    return "can't allocate memory" in text or "out of memory" in text.lower()
+
+
+def _memory_name(device: torch.device) -> str:
+    if device.type == "cuda":
+        return f"the GPU {device} ({device_name(device)})"
+    if device.type == "mps":
+        return "the Apple GPU (mps)"
+    return "the CPU (main memory)"
+
+
+def _memory_size(device: torch.device) -> int | None:
+    """Bytes of memory `device` has in all, if this machine says."""
+    if device.type == "cuda":
+        return int(torch.cuda.get_device_properties(device).total_memory)
+    if device.type == "cpu" and hasattr(os, "sysconf"):
+        try:
+            return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+        except (ValueError, OSError):
+            return None
+    return None
 
 
 def _make_optimizer(cfg: TrainConfig, params: list[nn.Parameter]) -> torch.optim.Optimizer:

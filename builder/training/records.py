@@ -1,7 +1,8 @@
 """The small immutable records a training run yields, and their JSON form.
 
 A run reports only through these: the GUI buffers them for its plots, the CLI prints them,
-and a run folder's `metrics.jsonl` holds one JSON line per step, epoch, LR change and finish.
+and a run folder's `metrics.jsonl` holds one JSON line per data warning, step, epoch, LR
+change and finish.
 No torch here, so a viewer of records can import them without the engine.
 """
 
@@ -23,6 +24,13 @@ class RunStarted:
     total_steps: int
     start_epoch: int
     classes: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DataWarning:
+    """Something about the data the run goes on without, such as images it could not read."""
+
+    message: str  # what happened and what to do about it
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +106,7 @@ class RunFinished:
 
 Record = (
     RunStarted
+    | DataWarning
     | DownloadProgress
     | StepMetrics
     | LrChanged
@@ -110,7 +119,7 @@ Record = (
 )
 
 # what a run folder's metrics.jsonl keeps: enough to redraw the curves, not the chatter
-LOGGED = (StepMetrics, LrChanged, EpochMetrics, RunFinished)
+LOGGED = (DataWarning, StepMetrics, LrChanged, EpochMetrics, RunFinished)
 
 
 def record_fields(record: Record) -> dict[str, Any]:

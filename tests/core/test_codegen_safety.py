@@ -37,9 +37,7 @@ def test_names_and_descriptions_are_escaped_in_exported_code(tmp_path, text):
     assert not (tmp_path / "PWNED").exists()
 
 
-@pytest.mark.parametrize(
-    "node_id", ["conv1\n", "conv1 ", "con-v1", "_conv", "class", "forward", "c" * 101]
-)
+@pytest.mark.parametrize("node_id", ["conv1\n", "conv1 ", "con-v1", "_conv", "class", "forward", "c" * 101])
 def test_ids_that_cannot_name_a_module_are_refused(node_id):
     assert not is_valid_id(node_id)
     graph = chain((1, 8, 8))

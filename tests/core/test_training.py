@@ -268,6 +268,7 @@ def test_image_folder_dataset(tmp_path):
     ds = load_image_folder(tmp_path, (3, 16, 16))
     assert ds.classes == ("cat", "dog") and ds.shape == (3, 16, 16)
     assert len(ds.train_images) + len(ds.test_images) == 10
+    assert ds.skipped == (str(tmp_path / "dog" / "broken.png"),)  # left out, and said so
     assert len(ds.test_images) == 2 and set(ds.test_labels.tolist()) == {0, 1}
     again = load_image_folder(tmp_path, (3, 16, 16))  # from the cache
     assert torch.equal(again.train_images, ds.train_images)
@@ -334,7 +335,9 @@ def test_out_of_memory_is_reported_with_a_smaller_batch_to_try(mini, monkeypatch
     out = records(Trainer(small_net(), replace(FAST, batch_size=256), dataset=mini))
     final = of(RunFinished, out)[0]
     assert final.status == "failed"
-    assert "out of GPU memory at batch size 256" in final.message and "try batch size 128" in final.message
+    # the run is on the CPU: the message says so, even for CUDA's exception type
+    assert "out of memory on the CPU" in final.message and "GPU" not in final.message
+    assert "at batch size 256" in final.message and "try batch size 128" in final.message
     assert "MiB estimated" in final.message
 
 
