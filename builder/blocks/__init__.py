@@ -42,7 +42,6 @@ CATEGORIES: dict[str, Category] = {
         Category("regularization", "Regularization", "#6d4c41"),
         Category("dense", "Dense", "#43a047"),
         Category("merge", "Merge", "#546e7a"),
-        Category("utility", "Utility", "#757575"),
     )
 }
 
