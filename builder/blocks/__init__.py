@@ -42,6 +42,7 @@ CATEGORIES: dict[str, Category] = {
         Category("regularization", "Regularization", "#6d4c41"),
         Category("dense", "Dense", "#43a047"),
         Category("merge", "Merge", "#546e7a"),
+        Category("utility", "Utility", "#757575"),
     )
 }
 

@@ -56,6 +56,37 @@ RELU = _activation(
     methods=("relu(self)", "relu_(self)"),
 )
 
+RELU6 = _activation(
+    "ReLU6",
+    "relu6_",
+    "min(max(0, x), 6): ReLU capped at 6 (MobileNet).",
+    "min(max(0, x), 6)",
+    functions=(f"{_F}relu6(input, inplace=False)",),
+)
+
+SILU = _activation(
+    "SiLU",
+    "silu",
+    "x * sigmoid(x), also called swish (EfficientNet).",
+    "x·σ(x)",
+    functions=(f"{_F}silu(input, inplace=False)",),
+)
+
+HARDSWISH = _activation(
+    "Hardswish",
+    "hswish",
+    "x * relu6(x + 3) / 6: a cheap swish (MobileNetV3).",
+    "x·relu6(x+3)/6",
+    functions=(f"{_F}hardswish(input, inplace=False)",),
+)
+
+HARDSIGMOID = _activation(
+    "Hardsigmoid",
+    "hsigmoid",
+    "relu6(x + 3) / 6: a cheap sigmoid (MobileNetV3 squeeze-and-excitation).",
+    "relu6(x+3)/6",
+    functions=(f"{_F}hardsigmoid(input, inplace=False)",),
+)
 
 MISH = _activation(
     "Mish",
@@ -156,4 +187,4 @@ SOFTMAX = LayerSpec(
     outputs_probabilities=True,
 )
 
-BLOCKS = (RELU, LEAKY_RELU, ELU, GELU, MISH, SIGMOID, TANH, SOFTMAX)
+BLOCKS = (RELU, RELU6, LEAKY_RELU, ELU, GELU, SILU, HARDSWISH, HARDSIGMOID, MISH, SIGMOID, TANH, SOFTMAX)

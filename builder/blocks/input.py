@@ -6,7 +6,8 @@ from collections.abc import Sequence
 from math import prod
 
 from ..settings import SHAPE, Setting
-from .spec import INPUT, Analysis, LayerSpec, Settings, Shape
+from .activation import pointwise_explain, same_shape
+from .spec import INPUT, Analysis, LayerSpec, Settings, Shape, TorchForm
 from .window import dims, thousands
 
 INPUT_PRESETS: dict[str, tuple[int, int, int]] = {
@@ -39,5 +40,15 @@ INPUT_BLOCK = LayerSpec(
     max_inputs=0,
 )
 
+IDENTITY = LayerSpec(
+    type="Identity",
+    category="utility",
+    prefix="identity",
+    description="Passes its input through unchanged: a placeholder, e.g. for a removed head.",
+    analyze=same_shape,
+    explain=pointwise_explain,
+    card=lambda s: "x",
+    torch=TorchForm("Identity"),
+)
 
-BLOCKS = (INPUT_BLOCK,)
+BLOCKS = (INPUT_BLOCK, IDENTITY)
