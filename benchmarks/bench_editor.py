@@ -33,11 +33,11 @@ def main() -> None:
     args = parser.parse_args()
     app = QApplication([])
     os.environ.setdefault("CONVCANVAS_STATE_DIR", str(Path(os.environ.get("TMPDIR", "/tmp")) / "cc-bench"))
-    from ui.main_window import MainWindow
+    from ui.window.main_window import MainWindow
 
     graph = branched(args.nodes)
     apply_layout(graph)
-    window = MainWindow(graph)
+    window = MainWindow(graph, load_torch=False)  # editing needs no torch; its import would skew timings
     window.show()
     app.processEvents()
     first_conv = next(n for n in graph.nodes if n.startswith("conv"))

@@ -34,13 +34,14 @@ def gui_run(app, window, dataset, config, seconds: float) -> tuple[list[float], 
     slow: list = []
     clock = QElapsedTimer()
     rates: list[float] = []
-    window.session.records_arrived.connect(
+    training = window.training
+    training.session.records_arrived.connect(
         lambda records: rates.extend(r.samples_per_sec for r in records if isinstance(r, EpochMetrics))
     )
-    window.training_views.inside.select_conv("conv1")
-    window.training_views.setCurrentIndex(2)  # filters and feature maps refresh too
-    window.training_panel.run_started.emit(config)
-    window.session.start(window.controller.graph, config, dataset=dataset)
+    training.views.inside.select_block("conv1")
+    training.views.setCurrentIndex(2)  # filters and feature maps refresh too
+    training.panel.run_started.emit(config)
+    training.session.start(window.controller.graph, config, dataset=dataset)
 
     timer = QTimer()
     timer.setSingleShot(True)
@@ -64,7 +65,7 @@ def gui_run(app, window, dataset, config, seconds: float) -> tuple[list[float], 
     timer.stop()
     if slow:
         print(f"  late ticks (ms since start, ms late): {slow[:8]}")
-    window.session.stop(wait=True)
+    training.session.stop(wait=True)
     app.processEvents()
     return lateness[5:], statistics.median(rates) if rates else float("nan")
 
@@ -99,19 +100,20 @@ def main() -> None:
     parser.add_argument("--data-dir", help="folder with MNIST/raw for the full dataset")
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
-    from ui.training_session import pin_gui_thread, warm_up_torch
-
-    pin_gui_thread()  # as run_app does, before any torch work on this thread
-    warm_up_torch().join()  # as run_app does at start-up, long before a user can press Train
     app = QApplication([])
-    from ui.main_window import MainWindow
+    from ui.window.main_window import MainWindow
 
     dataset = load_dataset("mnist", args.data_dir) if args.data_dir else load_dataset("mnist-mini")
     config = TrainConfig(dataset=dataset.name, epochs=1000, batch_size=64, lr=1e-3, device="cpu")
     window = MainWindow(load_template("lenet5"))
     window.resize(1500, 920)
     window.show()
-    app.processEvents()
+    # as in the app: torch loads in the background after the first paint, long before a user
+    # can press Train; the GUI thread is pinned to one torch thread once it has loaded
+    ready = QEventLoop()
+    window.training.ready.connect(ready.quit)
+    if not window.training.is_ready:
+        ready.exec()
     lateness, gui_rates, headless = [], [], []
     for _ in range(args.repeats):
         late, rate = gui_run(app, window, dataset, config, args.seconds / args.repeats)

@@ -40,12 +40,14 @@ def no_thread_left_running():
 
 @pytest.fixture
 def window(qtbot, monkeypatch):
-    from ui.main_window import MainWindow
+    """The main window with LeNet-5, shown, once torch has loaded and Train and Export work."""
+    from ui.window.main_window import MainWindow
 
     win = MainWindow(load_template("lenet5"))
     # never block a test on a modal question: discard unless a test says otherwise
-    monkeypatch.setattr(win, "ask_save_changes", lambda: QMessageBox.StandardButton.Discard)
+    monkeypatch.setattr(win.files, "ask_save_changes", lambda: QMessageBox.StandardButton.Discard)
     qtbot.addWidget(win)
     win.show()
     qtbot.waitExposed(win)
+    qtbot.waitUntil(lambda: win.training.is_ready, timeout=60_000)
     return win

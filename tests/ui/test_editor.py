@@ -7,7 +7,7 @@ from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent, QMouseEve
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from builder import dumps_graph, load_graph, save_graph
-from ui.graph_scene import BLOCK_MIME
+from ui.canvas.graph_scene import BLOCK_MIME
 
 
 def view_point(win, scene_point: QPointF) -> QPoint:
@@ -170,7 +170,7 @@ def test_delete_cut_paste_duplicate_and_undo_back(window):
     window.scene.nodes["conv2"].setSelected(True)
     window.scene.nodes["tanh2"].setSelected(True)
     window.copy()
-    window.delete_action.trigger()
+    window.menu_actions.delete_action.trigger()
     assert "conv2" not in ctrl.graph.nodes and not ctrl.result.valid
     window.paste()
     pasted = window.scene.selected_node_ids()
@@ -211,14 +211,14 @@ def test_save_and_reopen_gives_an_equal_graph(window, tmp_path):
     ctrl = window.controller
     ctrl.set_settings("conv1", {"out_channels": 12})
     path = tmp_path / "net.json"
-    assert window._write(path)
+    assert window.files.write(path)
     assert not window.isWindowModified() and "net.json" in window.windowTitle()
     edited = dumps_graph(ctrl.graph)
     ctrl.set_settings("conv1", {"out_channels": 3})
     assert window.isWindowModified()
-    assert window.open_file(path)
+    assert window.files.open_file(path)
     assert dumps_graph(window.controller.graph) == edited and load_graph(path) == window.controller.graph
-    assert str(path.resolve()) in window.recent_files()
+    assert str(path.resolve()) in window.files.recent_files()
 
 
 def test_unreadable_file_says_why_and_keeps_the_network(window, tmp_path, monkeypatch):
@@ -229,24 +229,25 @@ def test_unreadable_file_says_why_and_keeps_the_network(window, tmp_path, monkey
     broken.write_text(
         '{"format": "convcanvas-graph", "version": 1, "nodes": [{"id": "a", "type": "Conv9d"}]}'
     )
-    assert not window.open_file(broken)
+    assert not window.files.open_file(broken)
     assert "unknown block type 'Conv9d'" in shown[0]
     assert dumps_graph(window.controller.graph) == before
 
 
 def test_autosave_and_recovery_after_a_crash(window, qtbot, monkeypatch, tmp_path):
-    from ui.main_window import MainWindow, recovery_path
+    from ui.window.main_window import MainWindow
+    from ui.window.recovery import recovery_path
 
     window.controller.set_settings("conv1", {"out_channels": 9})
-    assert window.autosave() and recovery_path().exists()
-    assert not window.autosave()  # nothing new since the last autosave
+    assert window.recovery.autosave() and recovery_path().exists()
+    assert not window.recovery.autosave()  # nothing new since the last autosave
     saved = dumps_graph(window.controller.graph)
     # the process "crashes": a new window starts while the recovery file is still there
     second = MainWindow()
     qtbot.addWidget(second)
-    monkeypatch.setattr(second, "ask_restore", lambda _path: QMessageBox.StandardButton.Yes)
-    monkeypatch.setattr(second, "ask_save_changes", lambda: QMessageBox.StandardButton.Discard)
-    assert second.offer_recovery()
+    monkeypatch.setattr(second.recovery, "ask_restore", lambda _path: QMessageBox.StandardButton.Yes)
+    monkeypatch.setattr(second.files, "ask_save_changes", lambda: QMessageBox.StandardButton.Discard)
+    assert second.recovery.offer()
     assert dumps_graph(second.controller.graph) == saved
     assert second.isWindowModified()
     second.close()
@@ -255,30 +256,30 @@ def test_autosave_and_recovery_after_a_crash(window, qtbot, monkeypatch, tmp_pat
 
 def test_closing_with_unsaved_changes_asks_first(window, monkeypatch):
     window.controller.set_settings("conv1", {"out_channels": 9})
-    monkeypatch.setattr(window, "ask_save_changes", lambda: QMessageBox.StandardButton.Cancel)
+    monkeypatch.setattr(window.files, "ask_save_changes", lambda: QMessageBox.StandardButton.Cancel)
     assert not window.close() and window.isVisible()
-    monkeypatch.setattr(window, "ask_save_changes", lambda: QMessageBox.StandardButton.Discard)
+    monkeypatch.setattr(window.files, "ask_save_changes", lambda: QMessageBox.StandardButton.Discard)
     assert window.close()
 
 
 def test_layout_and_recent_files_persist(window, qtbot, tmp_path):
-    from ui.main_window import MainWindow
+    from ui.window.main_window import MainWindow
 
     path = tmp_path / "n.json"
     save_graph(window.controller.graph, path)
-    window.open_file(path)
+    window.files.open_file(path)
     window.docks["History"].hide()
     window.resize(1100, 700)
     window.close()
     again = MainWindow()
     qtbot.addWidget(again)
-    assert str(path.resolve()) in again.recent_files()
+    assert str(path.resolve()) in again.files.recent_files()
     assert again.docks["History"].isHidden()
     assert json.loads(path.read_text())["format"] == "convcanvas-graph"
 
 
 def test_template_gallery_previews_and_opens_a_template(window, qtbot, monkeypatch):
-    from ui.template_gallery import TemplateGallery
+    from ui.panels.template_gallery import TemplateGallery
 
     gallery = TemplateGallery(window)
     qtbot.addWidget(gallery)
@@ -291,8 +292,8 @@ def test_template_gallery_previews_and_opens_a_template(window, qtbot, monkeypat
     monkeypatch.setattr(
         TemplateGallery, "exec", lambda self: (self.list.setCurrentRow(names.index("ResNet-18")), 1)[1]
     )
-    window.new_file()
-    assert window.controller.graph.name == "ResNet-18" and window.path is None
+    window.files.new_file()
+    assert window.controller.graph.name == "ResNet-18" and window.files.path is None
     assert "ResNet-18 (unsaved)" in window.windowTitle()
 
 
@@ -302,12 +303,12 @@ def test_export_from_the_menu_writes_code_script_and_onnx(window, tmp_path, monk
     for fmt, name in [("py", "net.py"), ("train-py", "net_train.py"), ("onnx", "net.onnx")]:
         target = tmp_path / name
         monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *_a, t=target, **_k: (str(t), ""))
-        window.export(fmt)
+        window.files.export(fmt)
         assert target.exists() and target.stat().st_size > 0, fmt
     assert "class LeNet5(nn.Module)" in (tmp_path / "net.py").read_text()
     assert 'OPTIMIZER = "adam"' in (tmp_path / "net_train.py").read_text()  # the panel's settings
     shown = []
     monkeypatch.setattr(window, "show_error", lambda title, text: shown.append(text))
     window.controller.remove(["flatten1"])
-    window.export("py")
+    window.files.export("py")
     assert "Fix the network's errors first" in shown[0]

@@ -12,14 +12,14 @@ from builder import RunStarted, StepMetrics, load_dataset
 
 @pytest.fixture
 def panel(window):
-    p = window.training_panel
+    p = window.training.panel
     p.epochs.setValue(50)
     p.batch.setValue(64)
     return p
 
 
 def wait_for_steps(qtbot, window, count, timeout=30_000):
-    qtbot.waitUntil(lambda: window.training_views.curves.point_count() >= count, timeout=timeout)
+    qtbot.waitUntil(lambda: window.training.views.curves.point_count() >= count, timeout=timeout)
 
 
 def test_train_pause_resume_stop_and_train_again(window, panel, qtbot):
@@ -32,9 +32,9 @@ def test_train_pause_resume_stop_and_train_again(window, panel, qtbot):
     assert panel.pause_button.text() == "Resume"
     qtbot.waitUntil(lambda: "paused" in panel.progress_text.text(), timeout=10_000)
     qtbot.wait(150)
-    frozen = window.training_views.curves.point_count()
+    frozen = window.training.views.curves.point_count()
     qtbot.wait(400)
-    assert window.training_views.curves.point_count() == frozen  # nothing trains while paused
+    assert window.training.views.curves.point_count() == frozen  # nothing trains while paused
 
     qtbot.mouseClick(panel.pause_button, Qt.MouseButton.LeftButton)
     wait_for_steps(qtbot, window, frozen + 2)
@@ -42,32 +42,32 @@ def test_train_pause_resume_stop_and_train_again(window, panel, qtbot):
     qtbot.mouseClick(panel.apply_lr, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: "learning rate set to 0.0002" in panel.message.text(), timeout=10_000)
 
-    with qtbot.waitSignal(window.session.finished, timeout=20_000) as finished:
+    with qtbot.waitSignal(window.training.session.finished, timeout=20_000) as finished:
         qtbot.mouseClick(panel.stop_button, Qt.MouseButton.LeftButton)
     assert finished.args[0].status == "stopped"
     assert "Stopped" in panel.message.text() and panel.train_button.isEnabled()
-    assert not window.session.running
+    assert not window.training.session.running
 
     panel.epochs.setValue(1)
-    with qtbot.waitSignal(window.session.finished, timeout=60_000) as finished:
+    with qtbot.waitSignal(window.training.session.finished, timeout=60_000) as finished:
         qtbot.mouseClick(panel.train_button, Qt.MouseButton.LeftButton)
     assert finished.args[0].status == "completed"
-    curves = window.training_views.curves
+    curves = window.training.views.curves
     assert curves.runs == 2
     assert len(curves.test_values) == 1 and 0.3 < curves.test_values[0] <= 1
-    confusion = window.training_views.confusion.matrix
+    confusion = window.training.views.confusion.matrix
     assert confusion.shape == (10, 10) and confusion.sum() == 1000
 
 
 def test_filters_feature_maps_and_prediction(window, panel, qtbot):
     panel.epochs.setValue(1)
-    with qtbot.waitSignal(window.session.finished, timeout=60_000):
+    with qtbot.waitSignal(window.training.session.finished, timeout=60_000):
         panel.start()
-    inside = window.training_views.inside
+    inside = window.training.views.inside
     assert inside.filters_image.image.shape[0] > 5  # six 5x5 filters in a grid
     assert "conv1" in inside.filters.plotItem.titleLabel.text
     window.select_node("conv2")
-    assert inside.conv_id == "conv2"
+    assert inside.block_id == "conv2"
     assert "conv2" in inside.maps.plotItem.titleLabel.text
     assert inside.maps_image.image is not None
     # draw a vertical stroke (a "1") on the pad
@@ -97,8 +97,8 @@ def test_invalid_combinations_disable_train_with_the_fix(window, panel):
 
 def test_nan_loss_is_reported_in_the_panel(window, panel, qtbot):
     broken = replace(load_dataset("mnist-mini"), std=(0.0,))
-    with qtbot.waitSignal(window.session.finished, timeout=30_000) as finished:
-        window.session.start(window.controller.graph, panel.config(), dataset=broken)
+    with qtbot.waitSignal(window.training.session.finished, timeout=30_000) as finished:
+        window.training.session.start(window.controller.graph, panel.config(), dataset=broken)
     assert finished.args[0].status == "failed"
     assert "NaN or infinite at step 1" in panel.message.text()
     assert panel.train_button.isEnabled()
@@ -108,18 +108,18 @@ def test_closing_mid_run_asks_then_stops_the_thread(window, panel, qtbot, monkey
     panel.start()
     wait_for_steps(qtbot, window, 2)
     monkeypatch.setattr(window, "ask_stop_training", lambda: QMessageBox.StandardButton.No)
-    assert not window.close() and window.session.running
+    assert not window.close() and window.training.session.running
     monkeypatch.setattr(window, "ask_stop_training", lambda: QMessageBox.StandardButton.Yes)
     assert window.close()
-    assert not window.session.running  # joined: the autouse fixture also checks no thread is left
+    assert not window.training.session.running  # joined: the autouse fixture also checks no thread is left
 
 
 def test_the_gui_gets_batches_not_a_signal_per_step(window, panel, qtbot):
     batches, total_steps = [], []
-    window.session.records_arrived.connect(lambda records: batches.append(records))
+    window.training.session.records_arrived.connect(lambda records: batches.append(records))
     panel.batch.setValue(16)  # 313 short steps: far more steps than 30 Hz polls
     panel.epochs.setValue(1)
-    with qtbot.waitSignal(window.session.finished, timeout=60_000):
+    with qtbot.waitSignal(window.training.session.finished, timeout=60_000):
         panel.start()
     started = [r for batch in batches for r in batch if isinstance(r, RunStarted)]
     total_steps = started[0].total_steps
@@ -131,7 +131,7 @@ def test_the_gui_gets_batches_not_a_signal_per_step(window, panel, qtbot):
 def test_training_after_gallery_previews_does_not_crash(window, panel, qtbot):
     """Regression: preview scenes left in reference cycles were destroyed by the garbage
     collector on the training thread, which crashed the app (segmentation fault)."""
-    from ui.template_gallery import TemplateGallery
+    from ui.panels.template_gallery import TemplateGallery
 
     for _ in range(3):
         gallery = TemplateGallery(window)
@@ -140,7 +140,7 @@ def test_training_after_gallery_previews_does_not_crash(window, panel, qtbot):
         gallery.deleteLater()
         del gallery
     panel.epochs.setValue(2)
-    with qtbot.waitSignal(window.session.finished, timeout=60_000) as finished:
+    with qtbot.waitSignal(window.training.session.finished, timeout=60_000) as finished:
         panel.start()
     assert finished.args[0].status == "completed"
 
@@ -158,13 +158,13 @@ def test_blocks_are_coloured_by_gradient_norm_while_training(window, panel, qtbo
 
     monkeypatch.setattr(training, "HEALTH_INTERVAL", 0.0)
     panel.epochs.setValue(1)
-    with qtbot.waitSignal(window.session.finished, timeout=60_000):
+    with qtbot.waitSignal(window.training.session.finished, timeout=60_000):
         panel.start()
     qtbot.waitUntil(lambda: window.scene.nodes["conv1"].grad_norm is not None, timeout=5_000)
     assert window.scene.nodes["conv1"].grad_norm > 0
     assert window.scene.nodes["tanh1"].grad_norm is None  # no weights, no strip
     assert "gradient norm" in window.scene.nodes["fc2"].toolTip()
-    window.health_action.trigger()  # off
+    window.menu_actions.health_action.trigger()  # off
     assert window.scene.nodes["conv1"].grad_norm is None
-    window.health_action.trigger()  # back on, with the last values
+    window.menu_actions.health_action.trigger()  # back on, with the last values
     assert window.scene.nodes["conv1"].grad_norm > 0

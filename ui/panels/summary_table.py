@@ -8,9 +8,9 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QStyledItemDelegat
 
 from builder import OK, Inference
 
-from . import style
+from ..canvas import style
 
-COLUMNS = ("Layer", "Type", "Output", "Settings", "Activations", "MACs", "Share of params")
+COLUMNS = ("Layer", "Type", "Output", "Params", "Activations", "MACs", "Share of params")
 SHARE = 6
 _ROOT = QModelIndex()
 

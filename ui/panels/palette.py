@@ -8,19 +8,8 @@ from PySide6.QtWidgets import QLineEdit, QTreeWidget, QTreeWidgetItem, QVBoxLayo
 
 from builder import CATALOG, CATEGORIES
 
-from . import style
-from .graph_scene import BLOCK_MIME
-
-TITLES = {
-    "input": "Input",
-    "convolution": "Convolution",
-    "pooling": "Pooling",
-    "activation": "Activation",
-    "normalization": "Normalization",
-    "regularization": "Regularization",
-    "dense": "Dense",
-    "merge": "Merge",
-}
+from ..canvas import style
+from ..canvas.graph_scene import BLOCK_MIME
 
 
 class _BlockTree(QTreeWidget):
@@ -54,15 +43,15 @@ class Palette(QWidget):
         layout.addWidget(self.search)
         layout.addWidget(self.tree)
         self.items: dict[str, QTreeWidgetItem] = {}
-        for category in CATEGORIES:
-            group = QTreeWidgetItem(self.tree, [TITLES[category]])
+        for category in CATEGORIES.values():
+            group = QTreeWidgetItem(self.tree, [category.title])
             group.setFlags(Qt.ItemFlag.ItemIsEnabled)
-            group.setForeground(0, QBrush(style.CATEGORY_COLORS[category].darker(120)))
+            group.setForeground(0, QBrush(style.category_colour(category.name).darker(120)))
             font = group.font(0)
             font.setBold(True)
             group.setFont(0, font)
             for spec in CATALOG.values():
-                if spec.category == category:
+                if spec.category == category.name:
                     item = QTreeWidgetItem(group, [spec.type])
                     item.setData(0, Qt.ItemDataRole.UserRole, spec.type)
                     item.setToolTip(0, spec.description)

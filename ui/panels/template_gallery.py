@@ -16,8 +16,8 @@ from PySide6.QtWidgets import (
 
 from builder import Graph, infer, list_templates
 
-from .controller import GraphController
-from .graph_scene import GraphScene
+from ..canvas.graph_scene import GraphScene
+from ..editor.controller import GraphController
 
 BLANK = "__blank__"
 

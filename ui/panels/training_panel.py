@@ -1,4 +1,8 @@
-"""Training settings and controls: dataset, device, hyperparameters, Train/Pause/Stop."""
+"""Training settings and controls: dataset, device, hyperparameters, Train/Pause/Stop.
+
+Imports torch (through builder's training names): it is built only once torch has loaded;
+until then the Training dock shows a `TrainingPlaceholder`.
+"""
 
 from __future__ import annotations
 
@@ -40,8 +44,8 @@ from builder import (
     check_compatibility,
 )
 
-from .controller import GraphController
-from .training_session import TrainingSession
+from ..editor.controller import GraphController
+from ..training.training_session import TrainingSession
 
 DATASET_TITLES = {
     "mnist-mini": "MNIST subset (bundled)",
@@ -54,6 +58,8 @@ FOLDER = "folder"
 
 
 class TrainingPanel(QWidget):
+    """The Training dock: settings for the next run and the controls of the current one."""
+
     run_started = Signal(object)  # TrainConfig
     records_arrived = Signal(list)
     run_finished = Signal(object)
@@ -65,7 +71,23 @@ class TrainingPanel(QWidget):
         self.total_steps = 1
         self.epochs_total = 1
         defaults = TrainConfig()
+        layout = QVBoxLayout(self)
+        layout.addWidget(self._build_settings(defaults))
+        self._build_controls(layout, defaults)
+        layout.addStretch(1)
 
+        self.train_button.clicked.connect(self.start)
+        self.pause_button.clicked.connect(self._on_pause_clicked)
+        self.stop_button.clicked.connect(lambda: self.session.stop(wait=False))
+        self.apply_lr.clicked.connect(lambda: self.session.set_lr(self.new_lr.value()))
+        self.dataset.currentIndexChanged.connect(self._on_dataset_changed)
+        self.optimizer.currentTextChanged.connect(self._update_controls)
+        controller.inferred.connect(lambda _r: self._update_controls())
+        session.records_arrived.connect(self._on_records)
+        session.finished.connect(self._on_finished)
+        self._update_controls()
+
+    def _build_settings(self, defaults: TrainConfig) -> QGroupBox:
         self.dataset = QComboBox()
         for name in DATASETS:
             self.dataset.addItem(DATASET_TITLES[name], name)
@@ -106,7 +128,10 @@ class TrainingPanel(QWidget):
         form.addRow("LR schedule", self.schedule)
         form.addRow("Label smoothing", self.label_smoothing)
         form.addRow("Seed", self.seed)
+        return settings
 
+    def _build_controls(self, layout: QVBoxLayout, defaults: TrainConfig) -> None:
+        """Train, Pause and Stop, the learning rate during a run, progress and messages."""
         self.reason = QLabel(wordWrap=True)
         self.reason.setStyleSheet("color: #c62828;")
         self.train_button = QPushButton("Train")
@@ -132,28 +157,11 @@ class TrainingPanel(QWidget):
         self.note = QLabel("Edits made during a run apply to the next run.", wordWrap=True)
         self.note.setStyleSheet("color: #555;")
         self.note.hide()
-
-        layout = QVBoxLayout(self)
-        layout.addWidget(settings)
         layout.addWidget(self.reason)
         layout.addLayout(buttons)
         layout.addLayout(lr_row)
-        layout.addWidget(self.progress)
-        layout.addWidget(self.progress_text)
-        layout.addWidget(self.message)
-        layout.addWidget(self.note)
-        layout.addStretch(1)
-
-        self.train_button.clicked.connect(self.start)
-        self.pause_button.clicked.connect(self._on_pause_clicked)
-        self.stop_button.clicked.connect(lambda: self.session.stop(wait=False))
-        self.apply_lr.clicked.connect(lambda: self.session.set_lr(self.new_lr.value()))
-        self.dataset.currentIndexChanged.connect(self._on_dataset_changed)
-        self.optimizer.currentTextChanged.connect(self._update_controls)
-        controller.inferred.connect(lambda _r: self._update_controls())
-        session.records_arrived.connect(self._on_records)
-        session.finished.connect(self._on_finished)
-        self._update_controls()
+        for widget in (self.progress, self.progress_text, self.message, self.note):
+            layout.addWidget(widget)
 
     # -- settings ------------------------------------------------------------------------
 

@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QHeaderView, QPushButton, QTreeWidget, QTreeWidget
 
 from builder import Inference, fix_for
 
-from . import style
+from ..canvas import style
 
 
 class ProblemsPanel(QTreeWidget):
@@ -36,7 +36,7 @@ class ProblemsPanel(QTreeWidget):
         self.clear()
         if not result.errors and not result.warnings:
             item = QTreeWidgetItem(self, ["✔", "", "No problems: every block has a valid shape."])
-            item.setForeground(0, QBrush(style.CATEGORY_COLORS["dense"]))
+            item.setForeground(0, QBrush(style.SUCCESS))
             return
         for issue in [*result.errors, *result.warnings]:
             error = issue.severity == "error"

@@ -46,8 +46,9 @@ class GraphView(QGraphicsView):
         if self.zoom >= min_zoom:
             return
         self.zoom_by(min_zoom / self.zoom)
-        nodes = self.scene().nodes
-        source = next((i for i in nodes.values() if i.node.type == "Input"), None)
+        scene = self.scene()
+        node = scene.controller.graph.input_node()
+        source = scene.nodes.get(node.id) if node is not None else None
         if source is not None:
             top = source.sceneBoundingRect()
             visible = self.mapToScene(self.viewport().rect()).boundingRect()

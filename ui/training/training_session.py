@@ -4,6 +4,9 @@ The worker is a plain Python thread iterating the engine's generator and appendi
 records to a deque; a ~30 Hz timer on the GUI thread drains the deque and emits one batch.
 No Qt object lives in the worker, so no Qt object can be destroyed under it, and stopping
 is `control.stop()` then `join()` (the engine checks the flag between steps).
+
+Imports torch (through builder's training names): import it once torch has loaded (see
+`torch_loader`).
 """
 
 from __future__ import annotations
@@ -20,40 +23,9 @@ from builder import Control, ConvCanvasError, RunFinished, TrainConfig, Trainer
 POLL_MS = 33  # ~30 Hz
 
 
-def pin_gui_thread() -> None:
-    """Keep torch on the GUI thread single-threaded, so training owns the cores.
-
-    With OpenMP, every thread that runs a parallel torch op gets its own team of worker
-    threads. Once the GUI thread has a team as well as the training thread, libgomp sees
-    more threads than cores and stops spin-waiting between parallel regions, which halved
-    training speed here (8k vs 17k samples/s for LeNet-5 on 2 cores). ATen applies its
-    thread count to each thread lazily, on that thread's first parallel use, from a global
-    that the training thread later raises; `get_num_threads()` forces that first use now.
-    """
-    import torch
-
-    torch.set_num_threads(1)
-    torch.get_num_threads()
-
-
-def warm_up_torch() -> threading.Thread:
-    """Import what the first optimizer pulls in (torch._dynamo, ~1 s) on a background thread.
-
-    The import holds the GIL in chunks of over 100 ms; done at start-up it cannot stall the
-    window while a run is starting. Returns the thread, for callers that want to wait.
-    """
-
-    def work() -> None:
-        import torch
-
-        torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
-
-    thread = threading.Thread(target=work, name="convcanvas-warm-up", daemon=True)
-    thread.start()
-    return thread
-
-
 class TrainingSession(QObject):
+    """One training run at a time, on a worker thread; its records reach the GUI in batches."""
+
     records_arrived = Signal(list)  # records since the last poll, in order
     snapshot_arrived = Signal(dict)  # weights copied by the run between two steps
     finished = Signal(object)  # RunFinished

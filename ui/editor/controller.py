@@ -17,8 +17,10 @@ from builder import (
     CATALOG,
     Fix,
     Graph,
+    GraphFormatError,
     Inference,
     InsertBetween,
+    ShapeError,
     auto_layout,
     coerce_settings,
     graph_from_dict,
@@ -128,8 +130,8 @@ class GraphController(QObject):
             if len(shapes) >= spec.min_inputs:
                 try:
                     spec.infer(graph.nodes[target].settings, shapes)
-                except Exception as e:  # a ShapeError: the wire is allowed but would be invalid
-                    return False, getattr(e, "message", str(e))
+                except ShapeError as e:  # a wire the target's arithmetic cannot take
+                    return False, e.message
         return True, ""
 
     def connect(self, source: str, target: str) -> None:
@@ -191,8 +193,8 @@ class GraphController(QObject):
         """Add copied blocks with fresh ids; returns the new ids. Invalid text adds nothing."""
         try:
             part = graph_from_dict(json.loads(text), "clipboard")
-        except Exception:
-            return []
+        except (json.JSONDecodeError, GraphFormatError):
+            return []  # the clipboard holds something else: pasting adds nothing
         if not part.nodes:
             return []
         renamed: dict[str, str] = {}

@@ -1,0 +1,244 @@
+"""The canvas scene: mirrors the controller's graph and turns mouse gestures into edits."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF, Qt, Signal
+from PySide6.QtGui import QFont, QPainterPath, QPen
+from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsScene
+
+from builder import CATALOG, OK, Inference
+
+from ..editor.controller import GraphController
+from . import style
+from .edge_item import EdgeItem
+from .node_item import NodeItem
+from .port_item import PortItem
+
+BLOCK_MIME = "application/x-convcanvas-block"
+
+
+class GraphScene(QGraphicsScene):
+    """Mirrors the controller's graph; turns mouse gestures into controller calls."""
+
+    block_dropped = Signal(str)  # the id of a block added by drag and drop
+    wire_refused = Signal(str)  # why a dragged wire was not connected
+
+    def __init__(self, controller: GraphController, parent=None):
+        super().__init__(parent)
+        self.controller = controller
+        self.nodes: dict[str, NodeItem] = {}
+        self.edges: dict[tuple[str, str], EdgeItem] = {}
+        base = QFont()
+        base.setPointSizeF(9.0)
+        title = QFont(base)
+        title.setBold(True)
+        small = QFont(base)
+        small.setPointSizeF(8.0)
+        self.fonts = {"body": base, "title": title, "small": small}
+        self._wiring_from: str | None = None
+        self._wire: QGraphicsPathItem | None = None
+        controller.graph_reset.connect(self.rebuild)
+        controller.node_added.connect(self._on_node_added)
+        controller.node_removed.connect(self._on_node_removed)
+        controller.edge_added.connect(self._on_edge_added)
+        controller.edge_removed.connect(self._on_edge_removed)
+        controller.node_changed.connect(self._on_node_changed)
+        controller.node_moved.connect(self._on_node_moved)
+        controller.inferred.connect(self._on_inferred)
+        self.rebuild()
+
+    # -- following the model ---------------------------------------------------------
+
+    def rebuild(self) -> None:
+        self.clear()
+        self.nodes.clear()
+        self.edges.clear()
+        self._wire = None
+        for node_id in self.controller.graph.nodes:
+            self._on_node_added(node_id)
+        for e in self.controller.graph.edges:
+            self._on_edge_added(e.source, e.target)
+        self._on_inferred(self.controller.result)
+
+    def _on_node_added(self, node_id: str) -> None:
+        item = NodeItem(self, node_id)
+        self.nodes[node_id] = item
+        self.addItem(item)
+
+    def _on_node_removed(self, node_id: str) -> None:
+        item = self.nodes.pop(node_id)
+        for edge in list(item.edges):
+            self._drop_edge(edge)
+        self.removeItem(item)
+
+    def _on_edge_added(self, source: str, target: str) -> None:
+        edge = EdgeItem(self.nodes[source], self.nodes[target])
+        self.edges[(source, target)] = edge
+        self.addItem(edge)
+
+    def _on_edge_removed(self, source: str, target: str) -> None:
+        edge = self.edges.get((source, target))
+        if edge is not None:
+            self._drop_edge(edge)
+
+    def _drop_edge(self, edge: EdgeItem) -> None:
+        self.edges.pop(edge.key, None)
+        for end in (edge.source, edge.target):
+            if edge in end.edges:
+                end.edges.remove(edge)
+        self.removeItem(edge)
+
+    def _on_node_changed(self, node_id: str) -> None:
+        self.nodes[node_id].refresh(self.controller.result)
+
+    def _on_node_moved(self, node_id: str) -> None:
+        item = self.nodes[node_id]
+        item.setPos(*self.controller.graph.nodes[node_id].pos)
+
+    def _on_inferred(self, result: Inference) -> None:
+        for item in self.nodes.values():
+            item.refresh(result)
+        graph = self.controller.graph
+        for (source, target), edge in self.edges.items():
+            info = result.nodes.get(source)
+            label = style.shape_text(info.shape) if info and info.status == OK else "?"
+            if CATALOG[graph.nodes[target].type].forward == "concat":
+                order = graph.inputs_of(target)
+                label = f"{order.index(source) + 1}: {label}"  # concatenation order matters
+            if label != edge.label:
+                edge.label = label
+                edge.update()
+
+    # -- gestures ----------------------------------------------------------------------
+
+    def set_health(self, grad_norms: dict[str, float] | None) -> None:
+        """Colour blocks by their gradient norm; None clears the colouring."""
+        for node_id, item in self.nodes.items():
+            value = None if grad_norms is None else grad_norms.get(node_id)
+            if value != item.grad_norm:
+                item.grad_norm = value
+                item.refresh(self.controller.result)
+
+    def selected_node_ids(self) -> list[str]:
+        return [i.node_id for i in self.selectedItems() if isinstance(i, NodeItem)]
+
+    def selected_edges(self) -> list[tuple[str, str]]:
+        return [i.key for i in self.selectedItems() if isinstance(i, EdgeItem)]
+
+    def mousePressEvent(self, event) -> None:
+        item = self.itemAt(event.scenePos(), self.views()[0].transform()) if self.views() else None
+        if isinstance(item, PortItem) and item.is_output and event.button() == Qt.MouseButton.LeftButton:
+            self.start_wiring(item.node.node_id)
+            event.accept()
+            return
+        super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event) -> None:
+        if self._wiring_from is not None:
+            self._update_wire(event.scenePos())
+            event.accept()
+            return
+        super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event) -> None:
+        if self._wiring_from is not None:
+            self.finish_wiring(event.scenePos())
+            event.accept()
+            return
+        super().mouseReleaseEvent(event)
+        self.commit_moves()
+
+    def commit_moves(self) -> None:
+        """Record dragged blocks' new places as one undoable move."""
+        graph = self.controller.graph
+        moves = {}
+        for node_id, item in self.nodes.items():
+            new, old = (item.pos().x(), item.pos().y()), graph.nodes[node_id].pos
+            if abs(new[0] - old[0]) > 0.5 or abs(new[1] - old[1]) > 0.5:
+                moves[node_id] = (old, new)
+        self.controller.move_nodes(moves)
+
+    def start_wiring(self, source: str) -> None:
+        """Begin dragging a wire; ports that cannot take it are dimmed."""
+        self._wiring_from = source
+        self._wire = QGraphicsPathItem()
+        self._wire.setPen(QPen(style.SELECTED, 2, Qt.PenStyle.DashLine))
+        self._wire.setZValue(3)
+        self.addItem(self._wire)
+        for node_id, item in self.nodes.items():
+            if item.input_port is None:
+                continue
+            ok, why = self.controller.can_connect(source, node_id)
+            item.input_port.set_state("accept" if ok else "reject")
+            item.input_port.setToolTip("" if ok else why)
+            item.dimmed = not ok and node_id != source
+            item.update()
+
+    def _update_wire(self, pos: QPointF) -> None:
+        start = self.nodes[self._wiring_from].output_port.scenePos()
+        path = QPainterPath(start)
+        bend = max(40.0, abs(pos.y() - start.y()) * 0.5)
+        path.cubicTo(start + QPointF(0, bend), pos - QPointF(0, bend), pos)
+        self._wire.setPath(path)
+        target = self._target_at(pos)
+        for item in self.nodes.values():
+            if item.input_port is not None and item.input_port.state in ("accept", "hover"):
+                item.input_port.set_state("hover" if item is target else "accept")
+
+    def _target_at(self, pos: QPointF) -> NodeItem | None:
+        for item in self.items(pos):
+            if isinstance(item, PortItem):
+                return item.node
+            if isinstance(item, NodeItem):
+                return item
+        return None
+
+    def finish_wiring(self, pos: QPointF) -> None:
+        source, self._wiring_from = self._wiring_from, None
+        if self._wire is not None:
+            self.removeItem(self._wire)
+            self._wire = None
+        target = self._target_at(pos)
+        for item in self.nodes.values():
+            item.dimmed = False
+            if item.input_port is not None:
+                item.input_port.set_state("normal")
+                item.input_port.setToolTip("")
+            item.update()
+        if target is not None and target.node_id != source:
+            ok, why = self.controller.can_connect(source, target.node_id)
+            if ok:
+                self.controller.connect(source, target.node_id)
+            else:
+                self.wire_refused.emit(f"cannot connect {source} to {target.node_id}: {why}")
+
+    # -- drag and drop from the palette ----------------------------------------------
+
+    def dragEnterEvent(self, event) -> None:
+        if event.mimeData().hasFormat(BLOCK_MIME):
+            event.acceptProposedAction()
+        else:
+            super().dragEnterEvent(event)
+
+    def dragMoveEvent(self, event) -> None:
+        if event.mimeData().hasFormat(BLOCK_MIME):
+            event.acceptProposedAction()
+        else:
+            super().dragMoveEvent(event)
+
+    def dropEvent(self, event) -> None:
+        if not event.mimeData().hasFormat(BLOCK_MIME):
+            super().dropEvent(event)
+            return
+        block_type = bytes(event.mimeData().data(BLOCK_MIME)).decode()
+        node_id = self.drop_block(block_type, event.scenePos())
+        event.acceptProposedAction()
+        self.block_dropped.emit(node_id)
+
+    def drop_block(self, block_type: str, pos: QPointF) -> str:
+        """Add a block where it is dropped; dropped onto a wire, it is inserted into it."""
+        corner = (pos.x() - style.NODE_WIDTH / 2, pos.y() - style.NODE_HEIGHT / 2)
+        edge = next((i for i in self.items(pos) if isinstance(i, EdgeItem)), None)
+        if edge is not None and CATALOG[block_type].max_inputs != 0:
+            return self.controller.insert_on_edge(*edge.key, block_type, pos=corner)
+        return self.controller.add_node(block_type, corner)

@@ -1,0 +1,47 @@
+"""A connection point of a block card: input at the top, output at the bottom."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QPainter, QPen
+from PySide6.QtWidgets import QGraphicsItem
+
+from . import style
+
+if TYPE_CHECKING:
+    from .node_item import NodeItem
+
+
+class PortItem(QGraphicsItem):
+    """An input (top) or output (bottom) connection point of a node."""
+
+    def __init__(self, node: NodeItem, is_output: bool):
+        super().__init__(node)
+        self.node, self.is_output = node, is_output
+        self.state = "normal"  # normal, accept, reject, hover
+        self.setAcceptHoverEvents(True)
+        y = style.NODE_HEIGHT if is_output else 0.0
+        self.setPos(style.NODE_WIDTH / 2, y)
+        self.setZValue(2)
+        self.setCursor(Qt.CursorShape.CrossCursor if is_output else Qt.CursorShape.ArrowCursor)
+
+    def boundingRect(self) -> QRectF:
+        r = style.PORT_RADIUS + 4
+        return QRectF(-r, -r, 2 * r, 2 * r)
+
+    def paint(self, painter: QPainter, option, widget=None) -> None:
+        r = style.PORT_RADIUS
+        fill = {"accept": QColor("#43a047"), "hover": QColor("#2e7d32"), "reject": QColor("#e0e0e0")}.get(
+            self.state, QColor("#ffffff")
+        )
+        pen = QPen(QColor("#bdbdbd") if self.state == "reject" else style.WIRE, 1.5)
+        painter.setPen(pen)
+        painter.setBrush(fill)
+        painter.drawEllipse(QPointF(0, 0), r, r)
+
+    def set_state(self, state: str) -> None:
+        if state != self.state:
+            self.state = state
+            self.update()

@@ -1,0 +1,1 @@
+"""Editing the graph: the controller that owns every change and its undoable commands."""

@@ -1,0 +1,189 @@
+"""The window's document: new, open, save, save as, export and recent files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, QSettings
+from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox
+
+from builder import Graph, GraphFormatError, InvalidGraphError, load_graph, save_graph, write_atomic
+
+from ..panels.template_gallery import TemplateGallery
+
+if TYPE_CHECKING:
+    from .main_window import MainWindow
+
+MAX_RECENT = 8
+EXPORT_SUFFIXES = {"py": ".py", "train-py": "_train.py", "onnx": ".onnx"}
+
+
+class DocumentFiles(QObject):
+    """Where the network comes from and goes to; `path` is None until it is saved."""
+
+    def __init__(self, window: MainWindow, path: Path | None = None):
+        super().__init__(window)
+        self.window = window
+        self.controller = window.controller
+        self.path = path
+        self.recent_menu: QMenu | None = None  # set by the menus; listed by `refresh_recent_menu`
+
+    # -- opening -------------------------------------------------------------------------
+
+    def maybe_save(self) -> bool:
+        """Ask about unsaved changes; False means the user cancelled."""
+        if self.controller.undo_stack.isClean():
+            return True
+        answer = self.ask_save_changes()
+        if answer == QMessageBox.StandardButton.Save:
+            return self.save()
+        return answer == QMessageBox.StandardButton.Discard
+
+    def ask_save_changes(self):
+        return QMessageBox.question(
+            self.window,
+            "Unsaved changes",
+            f"Save the changes to {self.path.name if self.path else 'this network'}?",
+            QMessageBox.StandardButton.Save
+            | QMessageBox.StandardButton.Discard
+            | QMessageBox.StandardButton.Cancel,
+        )
+
+    def new_file(self) -> None:
+        if not self.maybe_save():
+            return
+        gallery = TemplateGallery(self.window)
+        if gallery.exec():
+            self.load_graph(gallery.chosen_graph(), None)
+
+    def open_dialog(self) -> None:
+        if not self.maybe_save():
+            return
+        path, _ = QFileDialog.getOpenFileName(
+            self.window, "Open network", str(self.last_dir()), "ConvCanvas networks (*.json);;All files (*)"
+        )
+        if path:
+            self.open_file(path, ask=False)
+
+    def open_file(self, path, ask: bool = True) -> bool:
+        """Open a graph file; on failure say why and keep the current network."""
+        if ask and not self.maybe_save():
+            return False
+        try:
+            graph = load_graph(path)
+        except GraphFormatError as e:
+            self.window.show_error("Cannot open the file", str(e))
+            return False
+        self.load_graph(graph, Path(path))
+        self.add_recent(Path(path))
+        return True
+
+    def load_graph(self, graph: Graph, path: Path | None) -> None:
+        self.path = path
+        self.controller.load(graph)
+        self.window.update_title()
+        self.window.view.show_start()
+
+    # -- saving --------------------------------------------------------------------------
+
+    def save(self) -> bool:
+        if self.path is None:
+            return self.save_as()
+        return self.write(self.path)
+
+    def save_as(self) -> bool:
+        suggested = self.path or self.last_dir() / f"{self._stem()}.json"
+        path, _ = QFileDialog.getSaveFileName(
+            self.window, "Save network", str(suggested), "ConvCanvas networks (*.json)"
+        )
+        if not path:
+            return False
+        if not path.endswith(".json"):
+            path += ".json"
+        return self.write(Path(path))
+
+    def write(self, path: Path) -> bool:
+        """Save to `path`; it becomes the document's path and the history's clean point."""
+        try:
+            save_graph(self.controller.graph, path)
+        except OSError as e:
+            self.window.show_error(
+                "Cannot save", f"{path} could not be written: {e.strerror}. Choose another folder."
+            )
+            return False
+        self.path = path
+        self.controller.undo_stack.setClean()
+        self.add_recent(path)
+        self.window.update_title()
+        self.window.statusBar().showMessage(f"Saved {path}", 4000)
+        return True
+
+    def export(self, fmt: str) -> None:
+        """Export as PyTorch code ("py"), a training script ("train-py") or ONNX ("onnx")."""
+        training = self.window.training
+        if not training.is_ready:  # the menu is disabled meanwhile; say why if called anyway
+            self.window.statusBar().showMessage("Export waits for PyTorch to load", 4000)
+            return
+        result = self.controller.result  # re-inferred after every edit
+        if not result.valid:
+            self.window.show_error(
+                "Cannot export",
+                "Fix the network's errors first (see Problems):\n\n"
+                + "\n".join(str(e) for e in result.errors[:5]),
+            )
+            return
+        default = self.last_dir() / f"{self.path.stem if self.path else self._stem()}{EXPORT_SUFFIXES[fmt]}"
+        path, _ = QFileDialog.getSaveFileName(self.window, "Export", str(default))
+        if not path:
+            return
+        try:
+            _write_export(fmt, path, self.controller.graph, result, training.panel.config())
+        except (OSError, InvalidGraphError) as e:
+            self.window.show_error("Export failed", str(e))
+            return
+        self.window.statusBar().showMessage(f"Exported {path}", 4000)
+
+    def _stem(self) -> str:
+        return self.controller.graph.name.lower().replace(" ", "_")
+
+    def last_dir(self) -> Path:
+        return self.path.parent if self.path else Path.home()
+
+    # -- recent files --------------------------------------------------------------------
+
+    def recent_files(self) -> list[str]:
+        value = QSettings().value("recentFiles", [])
+        return [v for v in (value if isinstance(value, list) else [value]) if v]
+
+    def add_recent(self, path: Path) -> None:
+        files = [str(path.resolve())] + [f for f in self.recent_files() if f != str(path.resolve())]
+        QSettings().setValue("recentFiles", files[:MAX_RECENT])
+        self.refresh_recent_menu()
+
+    def refresh_recent_menu(self) -> None:
+        if self.recent_menu is None:
+            return
+        self.recent_menu.clear()
+        files = self.recent_files()
+        for f in files:
+            action = self.recent_menu.addAction(Path(f).name)
+            action.setStatusTip(f)
+            action.triggered.connect(lambda _=False, p=f: self.open_file(p))
+        self.recent_menu.setEnabled(bool(files))
+
+
+def _write_export(fmt: str, path: str, graph: Graph, result, config) -> None:
+    # the exporters load on first use: they import torch
+    if fmt == "py":
+        from builder import export_python
+
+        write_atomic(path, export_python(graph, result))
+    elif fmt == "train-py":
+        from builder import export_training_script
+
+        write_atomic(path, export_training_script(graph, config, result))  # the panel's settings
+    else:
+        from builder import build_model, export_onnx
+
+        export_onnx(build_model(graph, result), path, result.input_shape)

@@ -1,0 +1,151 @@
+"""The main window's menus and toolbar: every command with its text, shortcut and icon."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtWidgets import QMenu, QStyle
+
+from builder import INPUT_PRESETS
+
+if TYPE_CHECKING:
+    from .main_window import MainWindow
+
+EXPORT_WAITS = "Export is available once PyTorch has loaded"
+
+
+class MenuActions(QObject):
+    """Builds the menu bar and toolbar of `window` and keeps the actions others refer to."""
+
+    def __init__(self, window: MainWindow):
+        super().__init__(window)
+        self.window = window
+        bar = window.menuBar()
+        self._build_file_menu(bar.addMenu("&File"))
+        self._build_edit_menu(bar.addMenu("&Edit"))
+        self._build_view_menu(bar.addMenu("&View"))
+        self._build_network_menu(bar.addMenu("&Network"))
+        self._build_toolbar()
+
+    def _action(self, text, slot, shortcut=None, menu=None, tip="") -> QAction:
+        action = QAction(text, self.window)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        action.setStatusTip(tip)
+        action.triggered.connect(slot)
+        if menu is not None:
+            menu.addAction(action)
+        return action
+
+    def _build_file_menu(self, file: QMenu) -> None:
+        files, keys = self.window.files, QKeySequence.StandardKey
+        self.new_action = self._action(
+            "&New…", files.new_file, keys.New, file, "Start from a template or a blank canvas"
+        )
+        self.open_action = self._action("&Open…", files.open_dialog, keys.Open, file)
+        files.recent_menu = file.addMenu("Open &Recent")
+        files.refresh_recent_menu()
+        file.addSeparator()
+        self.save_action = self._action("&Save", files.save, keys.Save, file)
+        self._action("Save &As…", files.save_as, keys.SaveAs, file)
+        self.export_menu = file.addMenu("&Export")
+        self._action("PyTorch code (.py)…", lambda: files.export("py"), None, self.export_menu)
+        self._action("Training script (.py)…", lambda: files.export("train-py"), None, self.export_menu)
+        self._action("ONNX (.onnx)…", lambda: files.export("onnx"), None, self.export_menu)
+        self.set_export_ready(False)
+        file.addSeparator()
+        self._action("&Quit", self.window.close, keys.Quit, file)
+
+    def set_export_ready(self, ready: bool) -> None:
+        """Export builds torch modules: the menu waits until torch has loaded."""
+        self.export_menu.setEnabled(ready)
+        self.export_menu.menuAction().setStatusTip("" if ready else EXPORT_WAITS)
+
+    def _build_edit_menu(self, edit: QMenu) -> None:
+        window, stack = self.window, self.window.controller.undo_stack
+        self.undo_action = stack.createUndoAction(window, "&Undo")
+        self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
+        self.redo_action = stack.createRedoAction(window, "&Redo")
+        self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+        edit.addAction(self.undo_action)
+        edit.addAction(self.redo_action)
+        edit.addSeparator()
+        keys = QKeySequence.StandardKey
+        self._action("Cu&t", window.cut, keys.Cut, edit)
+        self._action("&Copy", window.copy, keys.Copy, edit)
+        self._action("&Paste", window.paste, keys.Paste, edit)
+        self._action("D&uplicate", window.duplicate, "Ctrl+D", edit)
+        self.delete_action = self._action("&Delete", window.delete_selection, keys.Delete, edit)
+        self.delete_action.setShortcuts([QKeySequence(Qt.Key.Key_Delete), QKeySequence(Qt.Key.Key_Backspace)])
+        self._action("Select &All", window.select_all, keys.SelectAll, edit)
+
+    def _build_view_menu(self, view: QMenu) -> None:
+        window, canvas = self.window, self.window.view
+        self._action("Zoom &In", lambda: canvas.zoom_by(1.25), QKeySequence("Ctrl++"), view).setShortcuts(
+            [QKeySequence("Ctrl++"), QKeySequence("Ctrl+=")]
+        )
+        self._action("Zoom &Out", lambda: canvas.zoom_by(0.8), QKeySequence("Ctrl+-"), view)
+        self._action("&Fit to Window", canvas.fit_all, QKeySequence("Ctrl+0"), view)
+        view.addSeparator()
+        self._action("Arrange Top to &Bottom", lambda: window.arrange("TB"), QKeySequence("Ctrl+L"), view)
+        self._action(
+            "Arrange &Left to Right", lambda: window.arrange("LR"), QKeySequence("Ctrl+Shift+L"), view
+        )
+        view.addSeparator()
+        self.health_action = self._action(
+            "Colour Blocks by Gradient Norm",
+            window.training.show_health,
+            None,
+            view,
+            "While training, a strip on each block shows how strongly it is learning",
+        )
+        self.health_action.setCheckable(True)
+        self.health_action.setChecked(True)
+        view.addSeparator()
+        for dock in window.docks.values():
+            view.addAction(dock.toggleViewAction())
+
+    def _build_network_menu(self, network: QMenu) -> None:
+        presets = network.addMenu("Input &Shape")
+        self.preset_group = QActionGroup(self)
+        controller = self.window.controller
+        for name, shape in INPUT_PRESETS.items():
+            label = f"{name} ({'×'.join(map(str, shape))})"
+            action = self._action(
+                label, lambda _=False, s=shape: controller.set_input_shape(s), None, presets
+            )
+            self.preset_group.addAction(action)
+        self._action("Custom…", self.window.ask_custom_shape, None, presets)
+
+    def _build_toolbar(self) -> None:
+        window = self.window
+        tools = window.addToolBar("Main")
+        tools.setObjectName("MainToolBar")
+        tools.setMovable(True)
+        tools.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        icons = window.style()
+        SP = QStyle.StandardPixmap
+        for action, icon in (
+            (self.new_action, SP.SP_FileIcon),
+            (self.open_action, SP.SP_DialogOpenButton),
+            (self.save_action, SP.SP_DialogSaveButton),
+            (self.undo_action, SP.SP_ArrowBack),
+            (self.redo_action, SP.SP_ArrowForward),
+            (self.delete_action, SP.SP_TrashIcon),
+        ):
+            action.setIcon(icons.standardIcon(icon))
+        for action in (self.new_action, self.open_action, self.save_action):
+            tools.addAction(action)
+        tools.addSeparator()
+        tools.addAction(self.undo_action)
+        tools.addAction(self.redo_action)
+        tools.addSeparator()
+        tools.addAction(self.delete_action)
+        fit = QAction("Fit", window)
+        fit.triggered.connect(window.view.fit_all)
+        tools.addAction(fit)
+        arrange = QAction("Arrange", window)
+        arrange.triggered.connect(lambda: window.arrange("TB"))
+        tools.addAction(arrange)
