@@ -141,25 +141,8 @@ class Graph:
         return inputs, outputs
 
     def topological_order(self) -> list[str]:
-        """Node ids, every node after its inputs, depth-first: a branch is finished before the
-        next one starts, which is how a person reads and writes a network (exported code is
-        laid out this way). Nodes on a cycle, or downstream of one, are left out.
-
-        (graphlib's TopologicalSorter orders breadth-first, which interleaves branches.)
-        """
-        inputs, outputs = self.adjacency()
-        indegree = {nid: len(p) for nid, p in inputs.items()}
-        ready = [nid for nid, d in indegree.items() if d == 0]
-        ready.reverse()
-        order = []
-        while ready:
-            nid = ready.pop()
-            order.append(nid)
-            for s in reversed(outputs[nid]):
-                indegree[s] -= 1
-                if indegree[s] == 0:
-                    ready.append(s)
-        return order
+        """Node ids, every node after its inputs, depth-first (see `depth_first_order`)."""
+        return depth_first_order(*self.adjacency())
 
     def ancestors(self, node_id: str) -> set[str]:
         """`node_id` and every node its output depends on."""
@@ -287,6 +270,28 @@ class Graph:
             and self.nodes == other.nodes
             and self.edges == other.edges
         )
+
+
+def depth_first_order(inputs: dict[str, list[str]], outputs: dict[str, list[str]]) -> list[str]:
+    """Node ids, every node after its inputs, depth-first: a branch is finished before the
+    next one starts, which is how a person reads and writes a network (exported code is laid
+    out this way). Nodes on a cycle, or downstream of one, are left out. `inputs` and
+    `outputs` are `Graph.adjacency()`.
+
+    (graphlib's TopologicalSorter orders breadth-first, which interleaves branches.)
+    """
+    indegree = {nid: len(p) for nid, p in inputs.items()}
+    ready = [nid for nid, d in indegree.items() if d == 0]
+    ready.reverse()
+    order = []
+    while ready:
+        nid = ready.pop()
+        order.append(nid)
+        for s in reversed(outputs[nid]):
+            indegree[s] -= 1
+            if indegree[s] == 0:
+                ready.append(s)
+    return order
 
 
 def coerce_settings(block_type: str, settings: dict[str, Any]) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from math import prod
 from .blocks import CATALOG, Shape, Window
 from .blocks.window import unseen_rows
 from .errors import InvalidGraphError, Issue, ShapeError
-from .graph import Graph
+from .graph import Graph, depth_first_order
 
 OK = "ok"
 ERROR = "error"
@@ -120,7 +120,7 @@ def infer(graph: Graph) -> Inference:
     """Infer every node's output shape, counts and receptive field; never raises."""
     nodes = graph.nodes
     preds, succs = graph.adjacency()
-    order = graph.topological_order()
+    order = depth_first_order(preds, succs)
     infos: dict[str, NodeInfo] = {}
     errors: list[Issue] = []
     warnings: list[Issue] = []

@@ -56,12 +56,10 @@ def _analyze(s: Settings, shapes: Sequence[Shape]) -> Analysis:
     else:
         oh, ow = slide(h, w, kernel, stride, pad, dilation)
     per_output = kernel[0] * kernel[1] * (c // groups)
-    return Analysis(
-        (out_c, oh, ow),
-        learnable=per_output * out_c + (out_c if s["bias"] else 0),
-        macs=out_c * oh * ow * per_output,
-        window=Window(effective_kernel(kernel, dilation), stride, pad, tiles_exactly=not same),
-    )
+    learnable = per_output * out_c + (out_c if s["bias"] else 0)
+    window = Window(effective_kernel(kernel, dilation), stride, pad, not same)
+    # positional: keyword arguments would double the cost of this call on every edit
+    return Analysis((out_c, oh, ow), learnable, 0, out_c * oh * ow * per_output, window)
 
 
 def _explain(s: Settings, shapes: Sequence[Shape], a: Analysis) -> list[str]:

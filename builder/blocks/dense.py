@@ -47,7 +47,7 @@ def _linear_analyze(s: Settings, shapes: Sequence[Shape]) -> Analysis:
             code="needs_flatten",
         )
     n, out = shape[0], s["out_features"]
-    return Analysis((out,), learnable=n * out + (out if s["bias"] else 0), macs=n * out, window=GLOBAL)
+    return Analysis((out,), n * out + (out if s["bias"] else 0), 0, n * out, GLOBAL)
 
 
 def _linear_explain(s: Settings, shapes: Sequence[Shape], a: Analysis) -> list[str]:

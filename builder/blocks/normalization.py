@@ -28,7 +28,7 @@ def _batch_norm_args() -> tuple[Arg, ...]:
 def _batch_norm_counts(s: Settings, shape: Shape) -> Analysis:
     c = shape[0]
     # running mean, running variance and the batch counter
-    return Analysis(shape, learnable=2 * c if s["affine"] else 0, buffers=2 * c + 1)
+    return Analysis(shape, 2 * c if s["affine"] else 0, 2 * c + 1)
 
 
 def _bn2d_analyze(s: Settings, shapes: Sequence[Shape]) -> Analysis:

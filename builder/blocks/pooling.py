@@ -29,7 +29,7 @@ def _analyze_for(block: str):
             )
         ceil_mode = s["ceil_mode"]
         oh, ow = slide(h, w, kernel, stride, pad, ceil_mode=ceil_mode)
-        return Analysis((c, oh, ow), window=Window(kernel, stride, pad, tiles_exactly=not ceil_mode))
+        return Analysis((c, oh, ow), 0, 0, 0, Window(kernel, stride, pad, not ceil_mode))
 
     return analyze
 

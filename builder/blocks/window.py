@@ -47,6 +47,8 @@ def expect_image(block: str, shape: Shape) -> tuple[int, int, int]:
 
 def padding_for(settings: Settings, kernel: tuple[int, int], dilation: tuple[int, int]) -> tuple[int, int]:
     padding = settings["padding"]
+    if type(padding) is int:  # the common case first: inference runs this on every edit
+        return (padding, padding)
     if padding == "valid":
         return (0, 0)
     if padding == "same":
