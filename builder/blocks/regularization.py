@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..settings import FLOAT, Setting
+from ..settings import CHOICE, FLOAT, Setting
 from .activation import pointwise_explain, same_shape
 from .spec import Analysis, Arg, LayerSpec, Settings, Shape, TorchForm
 from .window import expect_image
@@ -55,4 +55,26 @@ DROPOUT_2D = LayerSpec(
     input_rank=3,
 )
 
-BLOCKS = (DROPOUT, DROPOUT_2D)
+STOCHASTIC_DEPTH = LayerSpec(
+    type="StochasticDepth",
+    category="regularization",
+    prefix="droppath",
+    description="Drops a whole residual branch for random samples while training (drop path); "
+    "passes values through at evaluation (EfficientNet, ConvNeXt).",
+    settings=(
+        Setting("p", FLOAT, 0.2, "drop probability", "chance of dropping the branch", 0.0, 1.0),
+        Setting(
+            "mode", CHOICE, "row", "mode", "per sample (row) or for the whole batch", choices=("row", "batch")
+        ),
+    ),
+    analyze=same_shape,
+    explain=pointwise_explain,
+    card=lambda s: f"p = {s['p']:g}, {s['mode']}",
+    torch=TorchForm(
+        "torchvision.ops.StochasticDepth",
+        (Arg("p", "p"), Arg("mode", "mode"), Arg("training", default=True, ignored=True)),
+        functions=("torchvision.ops.stochastic_depth(input, p, mode, training=True)",),
+    ),
+)
+
+BLOCKS = (DROPOUT, DROPOUT_2D, STOCHASTIC_DEPTH)

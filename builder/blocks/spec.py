@@ -126,7 +126,7 @@ class TorchForm:
     (a pooling module stores stride = kernel when none was given).
     """
 
-    module: str
+    module: str  # a torch.nn class name, or a dotted path such as "torchvision.ops.StochasticDepth"
     args: tuple[Arg, ...] = ()
     functions: tuple[str, ...] = ()
     methods: tuple[str, ...] = ()
@@ -150,10 +150,24 @@ class TorchForm:
                 keywords[arg.name] = value
         return positional, keywords
 
+    @property
+    def import_line(self) -> str | None:
+        """The import exported code needs for a class outside torch.nn, e.g.
+        ``from torchvision.ops import StochasticDepth``."""
+        package, _, name = self.module.rpartition(".")
+        return f"from {package} import {name}" if package else None
+
+    def module_class(self) -> Any:
+        import importlib
+
+        package, _, name = self.module.rpartition(".")
+        return getattr(importlib.import_module(package or "torch.nn"), name)
+
     def code(self, settings: Settings, shapes: Sequence[Shape]) -> str:
         positional, keywords = self.call(settings, shapes)
         parts = [repr(a) for a in positional] + [f"{k}={v!r}" for k, v in keywords.items()]
-        return f"nn.{self.module}({', '.join(parts)})"
+        package, _, name = self.module.rpartition(".")
+        return f"{name if package else 'nn.' + name}({', '.join(parts)})"
 
 
 def _no_explanation(settings: Settings, shapes: Sequence[Shape], result: Analysis) -> list[str]:
@@ -211,10 +225,8 @@ class LayerSpec:
         """The torch module for this block, from the same arguments as its generated code."""
         if self.torch is None:
             raise TypeError(f"{self.type} is not a torch module")
-        from torch import nn
-
         positional, keywords = self.torch.call(settings, shapes)
-        return getattr(nn, self.torch.module)(*positional, **keywords)
+        return self.torch.module_class()(*positional, **keywords)
 
     def torch_code(self, settings: Settings, shapes: Sequence[Shape]) -> str:
         if self.torch is None:

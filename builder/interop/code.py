@@ -144,11 +144,14 @@ Use it:
 
 Weights in .safetensors files load with `safetensors.torch.load_file(path)`.
 Run this file to check the model: python {stem}.py"""
+    forms = [CATALOG[graph.nodes[nid].type].torch for nid in _steps(graph, result)]
+    lines = sorted({form.import_line for form in forms if form and form.import_line})
+    extra_imports = "".join(f"{line}\n" for line in lines)
     header = f"""{docstring(about)}
 
 import torch
 from torch import nn
-
+{extra_imports}
 INPUT_SHAPE = ({c}, {h}, {w})
 
 """

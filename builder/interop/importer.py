@@ -12,6 +12,7 @@ import ast
 import functools
 import importlib
 import importlib.util
+import inspect
 import operator
 import re
 import sys
@@ -106,7 +107,7 @@ def _recognisers() -> tuple[dict[type, LayerSpec], dict[Any, _Signature], dict[s
     for spec in CATALOG.values():
         if spec.torch is None:
             continue
-        modules[getattr(nn, spec.torch.module)] = spec
+        modules[spec.torch.module_class()] = spec
         for text in spec.torch.functions:
             path, signature = _Signature.parse(spec, text)
             functions[_resolve(path)] = signature
@@ -159,7 +160,7 @@ def import_module(
 ) -> ImportResult:
     """Trace `module` and return the equivalent graph, or raise `ImportFailed`."""
     name = name or type(module).__name__
-    tracer = fx.Tracer()
+    tracer = _Tracer()
     tracer.record_stack_traces = True  # so problems can name the source line
     was_training = module.training
     # eval mode: what the network computes once trained (no auxiliary heads, dropout off)
@@ -284,6 +285,24 @@ def _input_mismatches(graph: Graph, result, imported_modules: dict[str, tuple[nn
 
 _ADDS = {operator.add, operator.iadd, torch.add}
 _MULTIPLIES = {operator.mul, operator.imul, torch.mul}
+
+
+class _Tracer(fx.Tracer):
+    """torch.fx's tracer, told about the catalog: a module class that is a block (such as
+    torchvision's StochasticDepth) stays one call, and plain-Python functions that are blocks
+    are recorded as calls rather than traced into."""
+
+    def __init__(self) -> None:
+        modules, functions, _ = _recognisers()
+        # torch's own functions reach fx through __torch_function__; others must be named
+        python_functions = tuple(
+            f for f in functions if inspect.isfunction(f) and f.__module__.split(".")[0] != "torch"
+        )
+        super().__init__(autowrap_functions=python_functions)
+        self._block_classes = tuple(modules)
+
+    def is_leaf_module(self, m: nn.Module, module_qualified_name: str) -> bool:
+        return type(m) in self._block_classes or super().is_leaf_module(m, module_qualified_name)
 
 
 def _block_with(forward: str) -> str:

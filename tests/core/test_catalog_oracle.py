@@ -230,6 +230,7 @@ ORACLE_CASES = {
     "LocalResponseNorm": [({"size": 3, "alpha": 2e-4, "beta": 0.5, "k": 2.0}, (6, 4, 4))],
     "Dropout": [({"p": 0.3}, (3, 4, 4))],
     "Dropout2d": [({"p": 0.2}, (3, 4, 4))],
+    "StochasticDepth": [({"p": 0.3, "mode": "batch"}, (3, 4, 4))],
     "Flatten": [({}, (3, 4, 4))],
     "Linear": [({"out_features": 5, "bias": False}, (12,))],
     "Identity": [({}, (3, 4, 4))],
@@ -270,15 +271,17 @@ class _Wrapped(torch.nn.Module):
         return self.block(self.flatten(x))
 
 
-class _Functional(torch.nn.Module):
-    def __init__(self, fn, kwargs, flatten):
-        super().__init__()
-        self.fn, self.kwargs, self.flat = fn, kwargs, flatten
-
-    def forward(self, x):
-        if self.flat:
-            x = torch.flatten(x, 1)
-        return self.fn(x, **self.kwargs)
+def _functional_module(name, fn, kwargs, flatten):
+    """A module whose forward calls `fn` by a global name, as model code does (fx records
+    plain-Python functions found in a forward's globals, not ones reached through attributes)."""
+    namespace = {name: fn, "torch": torch, "kwargs": kwargs}
+    exec(
+        "def forward(self, x):\n"
+        + ("    x = torch.flatten(x, 1)\n" if flatten else "")
+        + f"    return {name}(x, **kwargs)\n",
+        namespace,
+    )
+    return type("_Functional", (torch.nn.Module,), {"forward": namespace["forward"]})()
 
 
 def _image(shape):
@@ -333,7 +336,7 @@ def test_import_of_each_functional_spelling(block_type, signature):
         kwargs = {k: v for k, v in kwargs.items() if f"{k}" in names}
         if "training" in names:
             kwargs["training"] = False
-        module = _Functional(fn, kwargs, flatten=len(shape) == 1).eval()
+        module = _functional_module(attr, fn, kwargs, flatten=len(shape) == 1).eval()
         imported = import_module(module, _image(shape))
         node = _imported_block(imported.graph)
         assert (node.type, node.settings) == (block_type, settings), signature
