@@ -1,0 +1,140 @@
+"""Imports every torchvision classification CNN and checks the result against torchvision.
+
+For each model: does it import, are its parameters and buffers exactly torchvision's, are its
+multiply-accumulates equal to torch's FlopCounterMode, does the model built from the graph
+(with torchvision's weights loaded, randomly initialised here) give torchvision's eval output,
+does the exported PyTorch code give it too, and how long the import takes. Vision
+transformers are out of scope.
+
+    python benchmarks/zoo_report.py                 # every model (about 20 minutes on 2 cores)
+    python benchmarks/zoo_report.py resnet18 vgg11  # a few
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import time
+import warnings
+
+import torch
+import torchvision
+from torch.utils.flop_counter import FlopCounterMode
+
+from builder import ImportFailed, build_model, class_name_for, export_python, import_module, infer
+
+ZOO = (
+    "alexnet",
+    *(f"vgg{n}{bn}" for n in (11, 13, 16, 19) for bn in ("", "_bn")),
+    *(f"resnet{n}" for n in (18, 34, 50, 101, 152)),
+    "resnext50_32x4d",
+    "resnext101_32x8d",
+    "resnext101_64x4d",
+    "wide_resnet50_2",
+    "wide_resnet101_2",
+    "googlenet",
+    "inception_v3",
+    *(f"densenet{n}" for n in (121, 161, 169, 201)),
+    "squeezenet1_0",
+    "squeezenet1_1",
+    "mobilenet_v2",
+    "mobilenet_v3_small",
+    "mobilenet_v3_large",
+    *(f"mnasnet{n}" for n in ("0_5", "0_75", "1_0", "1_3")),
+    *(f"shufflenet_v2_x{n}" for n in ("0_5", "1_0", "1_5", "2_0")),
+    *(f"efficientnet_b{n}" for n in range(8)),
+    *(f"efficientnet_v2_{n}" for n in ("s", "m", "l")),
+    *(f"regnet_x_{n}" for n in ("400mf", "800mf", "1_6gf", "3_2gf", "8gf", "16gf", "32gf")),
+    *(f"regnet_y_{n}" for n in ("400mf", "800mf", "1_6gf", "3_2gf", "8gf", "16gf", "32gf", "128gf")),
+    *(f"convnext_{n}" for n in ("tiny", "small", "base", "large")),
+)
+# the auxiliary heads of these two train only; the eval network is the one without them
+WITHOUT_AUX = {
+    "googlenet": {"aux_logits": False, "init_weights": False},
+    "inception_v3": {"aux_logits": False},
+}
+
+
+def input_shape(name: str) -> tuple[int, int, int]:
+    return (3, 299, 299) if name == "inception_v3" else (3, 224, 224)
+
+
+def macs(model: torch.nn.Module, shape) -> int:
+    with FlopCounterMode(display=False) as counter, torch.no_grad():
+        model(torch.randn(1, *shape))
+    return counter.get_total_flops() // 2
+
+
+def check(name: str) -> dict:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = torchvision.models.get_model(name, weights=None, **WITHOUT_AUX.get(name, {})).eval()
+    shape = input_shape(name)
+    row: dict = {"model": name}
+    start = time.perf_counter()
+    try:
+        imported = import_module(model, shape, name)
+    except ImportFailed as e:
+        row.update(imported=False, problem=f"{len(e.problems)} problem(s), first: {e.problems[0][:90]}")
+        return row
+    row["seconds"] = time.perf_counter() - start
+    result = infer(imported.graph)
+    state = imported.state_dict_from(model)
+    # learnable parameters plus buffers (BatchNorm statistics and batch counters)
+    row["params"] = result.total_params + sum(n.buffers for n in result.nodes.values())
+    row["params_exact"] = row["params"] == sum(t.numel() for t in model.state_dict().values())
+    row["macs"] = result.total_macs
+    row["macs_exact"] = result.total_macs == macs(model, shape)
+    rebuilt = build_model(imported.graph).eval()
+    rebuilt.load_state_dict(state)
+    x = torch.randn(2, *shape)
+    with torch.no_grad():
+        reference = model(x)
+        row["diff"] = (rebuilt(x) - reference).abs().max().item()
+        namespace: dict = {}
+        with contextlib.redirect_stdout(io.StringIO()):
+            exec(export_python(imported.graph), namespace)
+        exported = namespace[class_name_for(imported.graph.name)]().eval()
+        exported.load_state_dict(rebuilt.state_dict())
+        row["export_diff"] = (exported(x) - reference).abs().max().item()
+    row["imported"] = True
+    return row
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("models", nargs="*", help="torchvision model names (default: the whole zoo)")
+    args = parser.parse_args()
+    torch.manual_seed(0)
+    torch.set_grad_enabled(False)
+    names = args.models or ZOO
+    print(
+        f"{'model':22} {'imported':8} {'params':>12} {'exact':5} {'MACs':>15} {'exact':5} "
+        f"{'max diff':>9} {'export':>9} {'import s':>8}"
+    )
+    rows = []
+    for name in names:
+        row = check(name)
+        rows.append(row)
+        if not row["imported"]:
+            print(f"{name:22} {'no':8} {row['problem']}", flush=True)
+            continue
+        print(
+            f"{name:22} {'yes':8} {row['params']:>12,} {'yes' if row['params_exact'] else 'NO':5} "
+            f"{row['macs']:>15,} {'yes' if row['macs_exact'] else 'NO':5} {row['diff']:9.1e} "
+            f"{row['export_diff']:9.1e} {row['seconds']:8.2f}",
+            flush=True,
+        )
+    ok = [r for r in rows if r["imported"]]
+    exact = [
+        r for r in ok if r["params_exact"] and r["macs_exact"] and max(r["diff"], r["export_diff"]) <= 1e-4
+    ]
+    print(
+        f"total: {len(ok)} of {len(rows)} imported; {len(exact)} exact in parameters and MACs with outputs "
+        f"within 1e-4 (model and exported code)"
+    )
+
+
+if __name__ == "__main__":
+    main()
