@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ..atomic import write_atomic
 from ..document import dumps_graph
+from ..errors import ConvCanvasError
 from ..graph import Graph
 
 
@@ -33,13 +34,39 @@ def save_state_dict(state: dict, path: str | Path, graph: Graph | None = None) -
         write_atomic(path, buffer.getvalue())
 
 
+class WeightsError(ConvCanvasError):
+    """A weights file cannot be read or holds something other than weights."""
+
+
 def load_weights(path: str | Path) -> dict:
-    """A state dict from a ``.safetensors`` or ``.pt`` file."""
+    """A state dict from a ``.safetensors`` or ``.pt`` file; `WeightsError` naming the file and
+    what to use instead when it is not one. (OSError for a missing or unreadable file.)"""
+    import pickle
+
     import torch
+    from safetensors import SafetensorError
 
     path = Path(path)
-    if path.suffix == ".safetensors":
-        from safetensors.torch import load_file
+    fix = (
+        "choose a .safetensors or .pt file of weights (saved by ConvCanvas or torch.save(model.state_dict()))"
+    )
+    try:
+        if path.suffix == ".safetensors":
+            from safetensors.torch import load_file
 
-        return load_file(str(path))
-    return torch.load(path, map_location="cpu", weights_only=True)
+            state = load_file(str(path))
+        else:
+            state = torch.load(path, map_location="cpu", weights_only=True)
+    except (SafetensorError, pickle.UnpicklingError, EOFError, RuntimeError, ValueError) as e:
+        if isinstance(e, pickle.UnpicklingError) or "Weights only load failed" in str(e):
+            reason = "not a saved state dict, or damaged"  # torch's own text is about its settings
+        else:
+            reason = str(e).strip().splitlines()[0][:120] if str(e).strip() else type(e).__name__
+        raise WeightsError(f"{path} is not a weights file ({reason}); {fix}") from None
+    if isinstance(state, dict) and "model" in state and isinstance(state["model"], dict):
+        state = state["model"]  # a training checkpoint: its weights
+    if not isinstance(state, dict) or not all(
+        isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()
+    ):
+        raise WeightsError(f"{path} holds {type(state).__name__}, not a dictionary of named tensors; {fix}")
+    return state

@@ -419,3 +419,28 @@ def test_squeeze_and_excitation_imports_exports_and_matches():
     exported = namespace["Net"]().eval()
     exported.load_state_dict(rebuilt.state_dict())
     torch.testing.assert_close(exported(x), module(x))
+
+
+@pytest.mark.parametrize("content", [b"", b"\x00" * 100, bytes(range(256)) * 8])
+@pytest.mark.parametrize("suffix", [".safetensors", ".pt"])
+def test_a_file_that_is_not_weights_is_refused_with_a_message(tmp_path, capsys, content, suffix):
+    weights = tmp_path / f"w{suffix}"
+    weights.write_bytes(content)
+    assert (
+        main(
+            [
+                "export",
+                "lenet5",
+                "--format",
+                "weights",
+                "-o",
+                str(tmp_path / "out.pt"),
+                "--weights",
+                str(weights),
+            ]
+        )
+        == 2
+    )
+    err = capsys.readouterr().err
+    assert "is not a weights file" in err and "Traceback" not in err
+    assert not (tmp_path / "out.pt").exists()
