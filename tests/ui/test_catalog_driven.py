@@ -23,8 +23,8 @@ def test_a_new_block_type_in_a_new_category_needs_no_ui_change(qtbot, monkeypatc
 
     window = MainWindow(graph, load_torch=False)  # the editor alone: no torch needed
     qtbot.addWidget(window)
-    window.show()
-    qtbot.waitExposed(window)
+    with qtbot.waitExposed(window):
+        window.show()
 
     item = window.palette.items["Wobble"]
     assert item.parent().text(0) == "Experimental"

@@ -1,12 +1,15 @@
 """Drive the real editor widgets: build, connect, edit, break, fix, undo, save, recover."""
 
 import json
+from pathlib import Path
 
+import pytest
 from PySide6.QtCore import QEvent, QMimeData, QPoint, QPointF, Qt
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent, QMouseEvent
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from builder import dumps_graph, load_graph, save_graph
+from builder import Graph, dumps_graph, load_graph, load_template, save_graph
 from ui.canvas.graph_scene import BLOCK_MIME
 
 
@@ -48,6 +51,19 @@ def drop_from_palette(win, block_type: str, scene_point: QPointF) -> None:
     QApplication.sendEvent(
         viewport, QDropEvent(pos, actions, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
     )
+
+
+def press(window, key, modifiers=Qt.KeyboardModifier.ControlModifier) -> None:
+    """A key press on the canvas, as a user makes it: shortcuts such as Ctrl+V fire from it."""
+    window.view.setFocus()
+    QTest.keyClick(window.view, key, modifiers)
+
+
+def type_into_spin(qtbot, spin, text: str) -> None:
+    """Replace a spin box's number by typing, one key at a time."""
+    spin.setFocus()
+    spin.selectAll()
+    qtbot.keyClicks(spin, text)
 
 
 def test_window_shows_lenet_with_live_shapes(window):
@@ -234,26 +250,6 @@ def test_unreadable_file_says_why_and_keeps_the_network(window, tmp_path, monkey
     assert dumps_graph(window.controller.graph) == before
 
 
-def test_autosave_and_recovery_after_a_crash(window, qtbot, monkeypatch, tmp_path):
-    from ui.window.main_window import MainWindow
-    from ui.window.recovery import recovery_path
-
-    window.controller.set_settings("conv1", {"out_channels": 9})
-    assert window.recovery.autosave() and recovery_path().exists()
-    assert not window.recovery.autosave()  # nothing new since the last autosave
-    saved = dumps_graph(window.controller.graph)
-    # the process "crashes": a new window starts while the recovery file is still there
-    second = MainWindow()
-    qtbot.addWidget(second)
-    monkeypatch.setattr(second.recovery, "ask_restore", lambda _path: QMessageBox.StandardButton.Yes)
-    monkeypatch.setattr(second.files, "ask_save_changes", lambda: QMessageBox.StandardButton.Discard)
-    assert second.recovery.offer()
-    assert dumps_graph(second.controller.graph) == saved
-    assert second.isWindowModified()
-    second.close()
-    assert not recovery_path().exists()  # a clean exit removes it
-
-
 def test_closing_with_unsaved_changes_asks_first(window, monkeypatch):
     window.controller.set_settings("conv1", {"out_channels": 9})
     monkeypatch.setattr(window.files, "ask_save_changes", lambda: QMessageBox.StandardButton.Cancel)
@@ -312,3 +308,220 @@ def test_export_from_the_menu_writes_code_script_and_onnx(window, tmp_path, monk
     window.controller.remove(["flatten1"])
     window.files.export("py")
     assert "Fix the network's errors first" in shown[0]
+
+
+# -- pasting: checked in full before anything changes --------------------------------------
+
+SELF_LOOP = {
+    "format": "convcanvas-graph",
+    "version": 1,
+    "nodes": [{"id": "r", "type": "ReLU", "pos": [0, 0]}],
+    "edges": [{"from": "r", "to": "r"}],
+}
+CYCLE = {
+    "format": "convcanvas-graph",
+    "version": 1,
+    "nodes": [{"id": "a", "type": "ReLU"}, {"id": "b", "type": "Add"}, {"id": "c", "type": "ReLU"}],
+    "edges": [{"from": "a", "to": "b"}, {"from": "b", "to": "c"}, {"from": "c", "to": "b"}],
+}
+# an integer with 5,000 digits: json.loads raises ValueError (not JSONDecodeError)
+HUGE_NUMBER = (
+    '{"format": "convcanvas-graph", "version": 1, "nodes": [{"id": "c", "type": "Conv2d", '
+    '"params": {"out_channels": 1' + "0" * 5000 + "}}]}"
+)
+TWO_INTO_ONE = {
+    "format": "convcanvas-graph",
+    "version": 1,
+    "nodes": [{"id": "a", "type": "ReLU"}, {"id": "b", "type": "ReLU"}, {"id": "c", "type": "ReLU"}],
+    "edges": [{"from": "a", "to": "c"}, {"from": "b", "to": "c"}],
+}
+
+
+@pytest.mark.parametrize(
+    ("clipboard", "reason"),
+    [
+        (json.dumps(SELF_LOOP), "connects r to itself"),
+        (json.dumps(CYCLE), "make a cycle"),
+        (HUGE_NUMBER, "not valid JSON"),
+        (json.dumps(TWO_INTO_ONE), "takes at most 1 input"),
+        ('{"format": "convcanvas-graph", "version": 1, "nodes": [{"id": "w", "type": "Conv9d"}]}', "Conv9d"),
+        ("just some text from elsewhere", "no ConvCanvas blocks"),
+    ],
+    ids=["self-loop", "cycle", "huge-number", "two-inputs-into-relu", "unknown-type", "plain-text"],
+)
+def test_a_paste_that_cannot_work_says_why_changes_nothing_and_undo_still_works(
+    window, qtbot, clipboard, reason
+):
+    """Regression: a clipboard with a self-loop raised inside QUndoCommand.redo within the paste
+    macro, and Ctrl+Z then crashed the process (exit 139) and lost the unsaved work."""
+    ctrl = window.controller
+    window.select_node("conv1")
+    type_into_spin(qtbot, window.inspector.editors["out_channels"].spin, "8")  # work to undo later
+    assert ctrl.graph.nodes["conv1"].settings["out_channels"] == 8
+    before, steps = dumps_graph(ctrl.graph), ctrl.undo_stack.count()
+    QApplication.clipboard().setText(clipboard)
+    press(window, Qt.Key.Key_V)
+    message = window.statusBar().currentMessage()
+    assert message.startswith("Nothing pasted") and reason in message
+    assert dumps_graph(ctrl.graph) == before and ctrl.undo_stack.count() == steps
+    assert len(window.scene.nodes) == len(ctrl.graph.nodes)
+    press(window, Qt.Key.Key_Z)
+    assert ctrl.graph.nodes["conv1"].settings["out_channels"] == 6
+    assert window.scene.nodes["conv1"].shape_line.startswith("→ 6×28×28")
+
+
+def test_copy_and_paste_with_the_keyboard_is_one_undo_step(window):
+    ctrl = window.controller
+    original = dumps_graph(ctrl.graph)
+    window.scene.nodes["conv2"].setSelected(True)
+    window.scene.nodes["tanh2"].setSelected(True)
+    press(window, Qt.Key.Key_C)
+    press(window, Qt.Key.Key_V)
+    pasted = window.scene.selected_node_ids()
+    assert sorted(pasted) == ["conv4", "tanh5"] and ctrl.graph.inputs_of("tanh5") == ["conv4"]
+    assert ctrl.undo_stack.count() == 1
+    press(window, Qt.Key.Key_Z)
+    assert dumps_graph(ctrl.graph) == original and set(window.scene.nodes) == set(ctrl.graph.nodes)
+
+
+def test_edits_of_blocks_or_wires_that_are_gone_push_no_command(window):
+    """Every undo command's redo and undo can only meet what they expect: the controller pushes
+    none for a wire or a block that is not there (a raise inside redo breaks the history)."""
+    ctrl = window.controller
+    ctrl.disconnect("conv1", "fc2")  # no such wire
+    ctrl.connect("conv1", "nowhere")
+    ctrl.connect("conv1", "conv1")
+    ctrl.connect("input", "conv1")  # already there
+    ctrl.set_frozen("nowhere", True)
+    ctrl.remove(["nowhere"], [("nowhere", "conv1")])
+    ctrl.move_nodes({"nowhere": ((0, 0), (5, 5))})
+    assert ctrl.undo_stack.count() == 0
+    with pytest.raises(ValueError):
+        ctrl.insert_on_edge("conv1", "fc2", "ReLU")  # refused before the macro begins
+    assert ctrl.undo_stack.count() == 0
+
+
+# -- undo steps ------------------------------------------------------------------------------
+
+
+def test_quick_edits_merge_only_on_the_same_block(window, qtbot):
+    """Typing 1, 2 into one field is one undo step; a quick edit of another block is another."""
+    ctrl = window.controller
+    window.select_node("conv1")
+    type_into_spin(qtbot, window.inspector.editors["out_channels"].spin, "12")
+    assert ctrl.graph.nodes["conv1"].settings["out_channels"] == 12
+    assert ctrl.undo_stack.count() == 1  # "1" then "12": one step
+    window.select_node("conv2")
+    type_into_spin(qtbot, window.inspector.editors["out_channels"].spin, "20")
+    assert ctrl.graph.nodes["conv2"].settings["out_channels"] == 20
+    assert ctrl.undo_stack.count() == 2
+    press(window, Qt.Key.Key_Z)
+    assert ctrl.graph.nodes["conv2"].settings["out_channels"] == 16
+    assert ctrl.graph.nodes["conv1"].settings["out_channels"] == 12
+    press(window, Qt.Key.Key_Z)
+    assert ctrl.graph.nodes["conv1"].settings["out_channels"] == 6
+
+
+def branching_graph() -> Graph:
+    """input -> relu1 -> add1 -> relu2, and input -> add1: a wire relu2 -> add1 would close a loop."""
+    graph = Graph(name="Branches")
+    graph.add_node("Input", {"shape": (1, 28, 28)}, (0.0, 0.0), "input")
+    graph.add_node("ReLU", pos=(0.0, 130.0), node_id="relu1")
+    graph.add_node("Add", pos=(0.0, 260.0), node_id="add1")
+    graph.add_node("ReLU", pos=(0.0, 390.0), node_id="relu2")
+    for source, target in [("input", "relu1"), ("relu1", "add1"), ("input", "add1"), ("add1", "relu2")]:
+        graph.connect(source, target)
+    return graph
+
+
+def test_a_wire_that_would_close_a_cycle_is_refused_with_the_reason(qtbot, show_active):
+    from ui.window.main_window import MainWindow
+
+    win = MainWindow(branching_graph(), load_torch=False)
+    qtbot.addWidget(win)
+    show_active(win)
+    win.view.resetTransform()
+    win.view.centerOn(win.scene.nodes["add1"].sceneBoundingRect().bottomLeft())
+    QApplication.processEvents()
+    before = dumps_graph(win.controller.graph)
+    drag_wire(win, "relu2", "add1")
+    assert dumps_graph(win.controller.graph) == before and win.controller.undo_stack.count() == 0
+    message = win.statusBar().currentMessage()
+    assert "cannot connect relu2 to add1" in message and "cycle" in message
+    drag_wire(win, "relu1", "relu2")  # the same gesture works where it may: relu2 takes one input
+    assert "already has its input" in win.statusBar().currentMessage()
+
+
+# -- replacing the document after an edit -----------------------------------------------------
+
+
+def test_new_open_and_recovery_after_an_edit_raise_nothing(window, qtbot, tmp_path, monkeypatch):
+    """Regression: every New, Open or recovery after an edit raised KeyError in a slot, because
+    clearing the history re-inferred and the canvas refreshed blocks of the old graph."""
+    from PySide6.QtWidgets import QFileDialog
+
+    from ui.panels.template_gallery import TemplateGallery
+    from ui.window.recovery import state_dir
+
+    ctrl, actions = window.controller, window.menu_actions
+
+    def edit():
+        window.controller.add_node("ReLU", (900.0, 900.0))
+        assert not ctrl.undo_stack.isClean()
+
+    def choose_resnet(gallery) -> int:
+        names = [gallery.list.item(i).text() for i in range(gallery.list.count())]
+        gallery.list.setCurrentRow(names.index("ResNet-18"))
+        return 1
+
+    edit()
+    monkeypatch.setattr(TemplateGallery, "exec", choose_resnet)
+    actions.new_action.trigger()
+    assert ctrl.graph.name == "ResNet-18" and set(window.scene.nodes) == set(ctrl.graph.nodes)
+    edit()
+    small = tmp_path / "small.json"
+    save_graph(branching_graph(), small)
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *_a, **_k: (str(small), ""))
+    actions.open_action.trigger()
+    assert set(window.scene.nodes) == {"input", "relu1", "add1", "relu2"}
+    edit()
+    state_dir().mkdir(parents=True)
+    lenet = json.loads(dumps_graph(load_template("lenet5")))
+    (state_dir() / "recovery.json").write_text(json.dumps({"path": None, "graph": lenet}))
+    monkeypatch.setattr(window.recovery, "ask_restore", lambda _path: QMessageBox.StandardButton.Yes)
+    assert window.recovery.offer()
+    assert set(window.scene.nodes) == set(ctrl.graph.nodes) and "conv1" in window.scene.nodes
+    assert window.scene.nodes["conv1"].shape_line == "→ 6×28×28 · 156 params"
+
+
+# -- file names offered by Save As and Export ------------------------------------------------
+
+
+def test_save_as_and_export_suggest_a_plain_name_in_the_last_folder(window, tmp_path, monkeypatch):
+    """A network's name comes from a file: `../../../../etc/cron.d/evil` must not be offered as
+    a path. The suggestion is a plain name in the folder last used."""
+    from PySide6.QtWidgets import QFileDialog
+
+    folder = tmp_path / "work"
+    folder.mkdir()
+    opened = folder / "first.json"
+    save_graph(load_template("lenet5"), opened)
+    assert window.files.open_file(opened)  # the last folder used
+    evil = load_template("lenet5")
+    evil.name = "../../../../etc/cron.d/evil"
+    window.files.load_graph(evil, None)  # an unsaved network with that name
+    offered = []
+    monkeypatch.setattr(
+        QFileDialog,
+        "getSaveFileName",
+        lambda _parent, _title, path, *_a, **_k: (offered.append(path), ("", ""))[1],
+    )
+    window.menu_actions.save_as_action.trigger()
+    window.menu_actions.export_actions["py"].trigger()
+    window.menu_actions.export_actions["train-py"].trigger()
+    assert [Path(p).name for p in offered] == [
+        "etc_cron.d_evil.json",
+        "etc_cron.d_evil.py",
+        "etc_cron.d_evil_train.py",
+    ]
+    assert all(Path(p).parent == folder.resolve() for p in offered)

@@ -7,6 +7,8 @@ import pyqtgraph as pg
 def test_plot_survives_ten_thousand_updates(qtbot):
     widget = pg.PlotWidget()
     qtbot.addWidget(widget)
+    with qtbot.waitExposed(widget):
+        widget.show()
     curve = widget.plot(pen="b")
     curve.setDownsampling(auto=True, method="peak")
     curve.setClipToView(True)
@@ -18,6 +20,12 @@ def test_plot_survives_ten_thousand_updates(qtbot):
         curve.setData(ys)
         if i % 500 == 0:
             image.setImage(np.random.rand(8, 8), autoLevels=True)
-            qtbot.wait(1)
-    _x, y = curve.getData()
-    assert len(ys) == 10_000 and y is not None and len(y) > 0
+            widget.grab()  # paint now, synchronously: the crash came while drawing
+    widget.grab()
+    # what the plot holds, not what this test built: every point, the last one last
+    x, y = curve.getOriginalDataset()
+    assert len(x) == len(y) == 10_000
+    assert y[-1] == np.sin(9_999 / 50) and x[-1] == 9_999
+    assert image.image.shape == (8, 8)
+    _x, shown_y = curve.getData()  # clipped to the view and downsampled for drawing
+    assert shown_y is not None and 0 < len(shown_y) <= 10_000

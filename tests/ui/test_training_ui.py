@@ -1,5 +1,6 @@
 """Training through the panel on the bundled MNIST subset, with the real widgets."""
 
+import threading
 from dataclasses import replace
 
 import numpy as np
@@ -7,7 +8,16 @@ import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QMessageBox
 
-from builder import RunStarted, StepMetrics, load_dataset
+from builder import (
+    DataWarning,
+    EpochMetrics,
+    Paused,
+    Resumed,
+    RunFinished,
+    RunStarted,
+    StepMetrics,
+    load_dataset,
+)
 
 
 @pytest.fixture
@@ -22,7 +32,22 @@ def wait_for_steps(qtbot, window, count, timeout=30_000):
     qtbot.waitUntil(lambda: window.training.views.curves.point_count() >= count, timeout=timeout)
 
 
+def wait_for_polls(qtbot, session, count: int) -> None:
+    """Wait for `count` ticks of the session's poll timer (a condition, not a fixed sleep)."""
+    ticks = []
+    session.poll_timer.timeout.connect(lambda: ticks.append(1))
+    qtbot.waitUntil(lambda: len(ticks) >= count, timeout=10_000)
+
+
+def records_of(session) -> list:
+    """Every record the session delivers from now on, in order."""
+    delivered: list = []
+    session.records_arrived.connect(delivered.extend)
+    return delivered
+
+
 def test_train_pause_resume_stop_and_train_again(window, panel, qtbot):
+    delivered = records_of(window.training.session)
     assert panel.train_button.isEnabled() and not panel.pause_button.isEnabled()
     qtbot.mouseClick(panel.train_button, Qt.MouseButton.LeftButton)
     assert not panel.train_button.isEnabled() and panel.stop_button.isEnabled()
@@ -31,9 +56,8 @@ def test_train_pause_resume_stop_and_train_again(window, panel, qtbot):
     qtbot.mouseClick(panel.pause_button, Qt.MouseButton.LeftButton)
     assert panel.pause_button.text() == "Resume"
     qtbot.waitUntil(lambda: "paused" in panel.progress_text.text(), timeout=10_000)
-    qtbot.wait(150)
     frozen = window.training.views.curves.point_count()
-    qtbot.wait(400)
+    wait_for_polls(qtbot, window.training.session, 10)  # a third of a second of 30 Hz polls
     assert window.training.views.curves.point_count() == frozen  # nothing trains while paused
 
     qtbot.mouseClick(panel.pause_button, Qt.MouseButton.LeftButton)
@@ -45,6 +69,9 @@ def test_train_pause_resume_stop_and_train_again(window, panel, qtbot):
     with qtbot.waitSignal(window.training.session.finished, timeout=20_000) as finished:
         qtbot.mouseClick(panel.stop_button, Qt.MouseButton.LeftButton)
     assert finished.args[0].status == "stopped"
+    kinds = [type(r) for r in delivered]
+    paused_at, resumed_at = kinds.index(Paused), kinds.index(Resumed)
+    assert StepMetrics not in kinds[paused_at:resumed_at]  # no step between pausing and resuming
     assert "Stopped" in panel.message.text() and panel.train_button.isEnabled()
     assert not window.training.session.running
 
@@ -114,18 +141,32 @@ def test_closing_mid_run_asks_then_stops_the_thread(window, panel, qtbot, monkey
     assert not window.training.session.running  # joined: the autouse fixture also checks no thread is left
 
 
-def test_the_gui_gets_batches_not_a_signal_per_step(window, panel, qtbot):
-    batches, total_steps = [], []
-    window.training.session.records_arrived.connect(lambda records: batches.append(records))
-    panel.batch.setValue(16)  # 313 short steps: far more steps than 30 Hz polls
+def test_the_gui_gets_batches_not_a_signal_per_step(window, panel, qtbot, monkeypatch):
+    """The worker never emits: the GUI hears of a run only from the poll timer, at most once a
+    tick, however fast or slow the machine. With a record per step (report_interval 0), a run
+    of 313 steps arrives complete in no more emissions than there were ticks."""
+    session = window.training.session
+    delivered = records_of(session)
+    emissions, per_tick = [], []  # emissions since the last tick; emissions of each tick
+    session.records_arrived.connect(lambda _records: emissions.append(1))
+
+    def on_tick():  # connected after the session's own poll, so it runs after it
+        per_tick.append(len(emissions))
+        emissions.clear()
+
+    session.poll_timer.timeout.connect(on_tick)
+    panel.batch.setValue(16)
     panel.epochs.setValue(1)
-    with qtbot.waitSignal(window.training.session.finished, timeout=60_000):
-        panel.start()
-    started = [r for batch in batches for r in batch if isinstance(r, RunStarted)]
-    total_steps = started[0].total_steps
-    assert total_steps == 313
-    assert len(batches) < total_steps / 3
-    assert sum(isinstance(r, StepMetrics) for batch in batches for r in batch) < total_steps / 3
+    settings = panel.config
+    monkeypatch.setattr(panel, "config", lambda: replace(settings(), report_interval=0.0))
+    with qtbot.waitSignal(session.finished, timeout=120_000):
+        qtbot.mouseClick(panel.train_button, Qt.MouseButton.LeftButton)
+    assert emissions == []  # nothing was emitted outside a tick
+    assert per_tick and max(per_tick) <= 1
+    started = next(r for r in delivered if isinstance(r, RunStarted))
+    assert started.total_steps == 313
+    assert sum(isinstance(r, StepMetrics) for r in delivered) == 313  # every step's record arrived
+    assert sum(per_tick) < 313
 
 
 def test_training_after_gallery_previews_does_not_crash(window, panel, qtbot):
@@ -168,3 +209,74 @@ def test_blocks_are_coloured_by_gradient_norm_while_training(window, panel, qtbo
     assert window.scene.nodes["conv1"].grad_norm is None
     window.menu_actions.health_action.trigger()  # back on, with the last values
     assert window.scene.nodes["conv1"].grad_norm > 0
+
+
+def test_skipped_images_show_a_warning_in_the_panel(window, panel, qtbot):
+    assert not panel.warning.isVisibleTo(panel)
+    message = (
+        "skipped 2 image file(s) that cannot be read (damaged, empty or not images): cat/1.png, "
+        "dog/<7>.jpg. Fix: delete them or save them again as PNG or JPEG; training goes on without them"
+    )
+    panel._on_records([DataWarning(message)])
+    assert panel.warning.isVisibleTo(panel)
+    assert message in panel.warning.text() and "dog/<7>.jpg" in panel.warning.text()
+    session = window.training.session
+    with qtbot.waitSignal(session.finished, timeout=60_000):
+        panel.start()  # a new run starts without the old run's warning
+        assert not panel.warning.isVisibleTo(panel)
+        qtbot.mouseClick(panel.stop_button, Qt.MouseButton.LeftButton)
+
+
+def test_closing_while_a_dataset_loads_does_not_wait_for_the_load(window, panel, qtbot, monkeypatch):
+    """Regression: closing while a dataset loaded froze the window for as long as the load took.
+    The window closes at once; the load finishes on its daemon thread, touching no Qt object,
+    and the run never starts training."""
+    import time
+
+    import builder.training.engine as engine
+
+    loading, release = threading.Event(), threading.Event()
+    real_load = engine.load_dataset
+
+    def slow_load(*args, **kwargs):  # a big download or a slow disk
+        loading.set()
+        release.wait(20)
+        return real_load(*args, **kwargs)
+
+    monkeypatch.setattr(engine, "load_dataset", slow_load)
+    monkeypatch.setattr(window, "ask_stop_training", lambda: QMessageBox.StandardButton.Yes)
+    qtbot.mouseClick(panel.train_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(loading.is_set, timeout=10_000)
+    session = window.training.session
+    (worker,) = [t for t in threading.enumerate() if t.name == "convcanvas-training"]
+    started = time.monotonic()
+    assert window.close()
+    assert time.monotonic() - started < 2.0  # stop waits about a second, not for the load
+    assert not window.isVisible()
+    release.set()
+    qtbot.waitUntil(lambda: not worker.is_alive(), timeout=20_000)
+    assert session.trainer is not None and session.trainer.model is None  # it never trained
+
+
+def test_train_right_after_a_run_ends_keeps_the_runs_last_records(window, panel, qtbot):
+    """Regression: pressing Train after a run ended but before the next 30 Hz poll dropped the
+    finished run's last records (its final epoch and its RunFinished)."""
+    session = window.training.session
+    delivered, finished = records_of(session), []
+    session.finished.connect(finished.append)
+    panel.epochs.setValue(1)
+    qtbot.mouseClick(panel.train_button, Qt.MouseButton.LeftButton)
+    (worker,) = [t for t in threading.enumerate() if t.name == "convcanvas-training"]
+    worker.join(120)  # the GUI thread waits without running its event loop: no poll happens
+    assert not worker.is_alive() and finished == []
+    panel.optimizer.setCurrentText("sgd")  # any change of the settings re-enables Train at once
+    assert panel.train_button.isEnabled()
+    qtbot.mouseClick(panel.train_button, Qt.MouseButton.LeftButton)
+    assert [f.status for f in finished] == ["completed"]  # the first run's end arrived first
+    qtbot.waitUntil(lambda: len(finished) == 2, timeout=120_000)
+    assert [f.status for f in finished] == ["completed", "completed"]
+    kinds = [type(r) for r in delivered]
+    assert kinds.count(RunStarted) == 2 and kinds.count(EpochMetrics) == 2 and kinds.count(RunFinished) == 2
+    second_start = max(i for i, kind in enumerate(kinds) if kind is RunStarted)
+    assert kinds.index(EpochMetrics) < kinds.index(RunFinished) < second_start  # the first run's, first
+    assert window.training.views.curves.runs == 2

@@ -20,18 +20,23 @@ from builder import (
     GraphFormatError,
     Inference,
     InsertBetween,
+    SettingError,
     ShapeError,
     auto_layout,
     coerce_settings,
-    graph_from_dict,
     graph_to_dict,
     infer,
+    loads_graph,
 )
 from builder import SetSettings as SetSettingsEdit
 
 from . import commands
 
 CLIPBOARD_MIME = "application/x-convcanvas-blocks"
+
+
+class PasteRefused(ValueError):
+    """The clipboard's text cannot be pasted; the message says why. Nothing was changed."""
 
 
 class GraphController(QObject):
@@ -55,12 +60,21 @@ class GraphController(QObject):
     # -- whole graph ---------------------------------------------------------------
 
     def load(self, graph: Graph) -> None:
-        """Replace the graph (new or opened file); the history starts afresh."""
-        self.graph = graph
-        self.undo_stack.clear()
-        self.undo_stack.setClean()
+        """Replace the graph (new or opened file); the history starts afresh.
+
+        Clearing the history moves its index, which would re-infer and tell the views about
+        a graph they have not been reset to yet: that waits until `graph_reset` has rebuilt them.
+        """
+        self._macro_depth += 1  # no re-inference while the history is cleared
+        try:
+            self.undo_stack.clear()
+            self.undo_stack.setClean()
+            self.graph = graph
+            self.result = infer(graph)
+        finally:
+            self._macro_depth -= 1
         self.graph_reset.emit()
-        self._reinfer()
+        self.inferred.emit(self.result)
 
     # -- edits --------------------------------------------------------------------
 
@@ -90,8 +104,10 @@ class GraphController(QObject):
         if pos is None:
             (x1, y1), (x2, y2) = self.graph.nodes[source].pos, self.graph.nodes[target].pos
             pos = ((x1 + x2) / 2, (y1 + y2) / 2)
+        # a missing wire or a bad setting fails here, before any command is pushed
+        index = self._edge_index(source, target)
+        settings = coerce_settings(block_type, settings or {})
         with self.macro(f"Insert {block_type} between {source} and {target}"):
-            index = self._edge_index(source, target)
             new_id = self.add_node(block_type, pos, settings)
             self._push(commands.Disconnect(self, source, target))
             self._push(commands.Connect(self, source, new_id))
@@ -100,7 +116,7 @@ class GraphController(QObject):
 
     def remove(self, node_ids=(), edges=()) -> None:
         node_ids = [n for n in node_ids if n in self.graph.nodes]
-        edges = [(s, t) for s, t in edges if s not in node_ids and t not in node_ids]
+        edges = [(s, t) for s, t in edges if s not in node_ids and t not in node_ids and self._has_edge(s, t)]
         if not node_ids and not edges:
             return
         with self.macro(_describe("Delete", node_ids, edges)):
@@ -135,12 +151,16 @@ class GraphController(QObject):
         return True, ""
 
     def connect(self, source: str, target: str) -> None:
-        if source == target or (source, target) in {(e.source, e.target) for e in self.graph.edges}:
+        """Wire source -> target; does nothing for a wire the graph cannot take (see `can_connect`
+        for the reasons the canvas shows)."""
+        nodes = self.graph.nodes
+        if source == target or source not in nodes or target not in nodes or self._has_edge(source, target):
             return
         self._push(commands.Connect(self, source, target))
 
     def disconnect(self, source: str, target: str) -> None:
-        self._push(commands.Disconnect(self, source, target))
+        if self._has_edge(source, target):
+            self._push(commands.Disconnect(self, source, target))
 
     def set_settings(self, node_id: str, settings: dict[str, Any], mergeable: bool = True) -> None:
         """Validate then change parameters; raises SettingError (nothing changes) if invalid."""
@@ -151,7 +171,7 @@ class GraphController(QObject):
         self._push(commands.SetSettings(self, node_id, settings, mergeable))
 
     def set_frozen(self, node_id: str, frozen: bool) -> None:
-        if self.graph.nodes[node_id].frozen != frozen:
+        if node_id in self.graph.nodes and self.graph.nodes[node_id].frozen != frozen:
             self._push(commands.SetFrozen(self, node_id, frozen))
 
     def move_nodes(self, moves: dict[str, tuple[tuple, tuple]], text: str = "") -> None:
@@ -190,26 +210,62 @@ class GraphController(QObject):
         return json.dumps(graph_to_dict(part))
 
     def paste(self, text: str, offset=(40.0, 40.0)) -> list[str]:
-        """Add copied blocks with fresh ids; returns the new ids. Invalid text adds nothing."""
-        try:
-            part = graph_from_dict(json.loads(text), "clipboard")
-        except (json.JSONDecodeError, GraphFormatError):
-            return []  # the clipboard holds something else: pasting adds nothing
-        if not part.nodes:
+        """Add copied blocks with fresh ids; returns the new ids.
+
+        Everything is checked on a copy of the graph before any command is pushed, so an undo
+        command can never fail halfway; text that cannot be pasted raises `PasteRefused` with
+        the reason, and nothing changes.
+        """
+        adds, wires = self._plan_paste(text, offset)
+        if not adds:
             return []
-        renamed: dict[str, str] = {}
-        with self.macro(f"Paste {len(part.nodes)} block(s)"):
+        with self.macro(f"Paste {len(adds)} block(s)"):
+            for block_type, settings, pos, new_id, frozen in adds:
+                self._push(commands.AddNode(self, block_type, settings, pos, new_id, frozen))
+            for source, target in wires:
+                self._push(commands.Connect(self, source, target))
+        return [add[3] for add in adds]
+
+    def _plan_paste(self, text: str, offset) -> tuple[list[tuple], list[tuple[str, str]]]:
+        """The blocks and wires a paste adds, tried on a copy of the graph first."""
+        if not text.strip():
+            raise PasteRefused("the clipboard is empty")
+        if not text.lstrip().startswith("{"):
+            raise PasteRefused("the clipboard holds no ConvCanvas blocks; copy blocks on the canvas first")
+        try:
+            part = loads_graph(text, "the clipboard")
+        except GraphFormatError as e:
+            shown = "; ".join(e.problems[:3]) + (
+                f" (and {len(e.problems) - 3} more)" if len(e.problems) > 3 else ""
+            )
+            raise PasteRefused(f"the clipboard's blocks are damaged: {shown}") from None
+        if len(part.topological_order()) < len(part.nodes):
+            raise PasteRefused("the clipboard's wires make a cycle; a network must flow one way")
+        trial = self.graph.copy()
+        adds, renamed = [], {}
+        try:
             for old_id, node in part.nodes.items():
-                if node.type == "Input" and self.graph.input_node() is not None:
+                if node.type == "Input" and trial.input_node() is not None:
                     continue  # a network has one Input
                 pos = (node.pos[0] + offset[0], node.pos[1] + offset[1])
-                new_id = self.graph.new_id(node.type)
-                self._push(commands.AddNode(self, node.type, dict(node.settings), pos, new_id, node.frozen))
+                new_id = trial.new_id(node.type)
+                trial.add_node(node.type, dict(node.settings), pos, new_id, node.frozen)
+                adds.append((node.type, dict(node.settings), pos, new_id, node.frozen))
                 renamed[old_id] = new_id
-            for e in part.edges:
-                if e.source in renamed and e.target in renamed:
-                    self._push(commands.Connect(self, renamed[e.source], renamed[e.target]))
-        return list(renamed.values())
+            wires = [
+                (renamed[e.source], renamed[e.target])
+                for e in part.edges
+                if e.source in renamed and e.target in renamed
+            ]
+            for source, target in wires:
+                spec = CATALOG[trial.nodes[target].type]
+                if spec.max_inputs is not None and len(trial.inputs_of(target)) >= spec.max_inputs:
+                    most = f"at most {spec.max_inputs} input(s)" if spec.max_inputs else "no inputs"
+                    raise ValueError(f"{target} ({spec.type}) takes {most}")
+                trial.connect(source, target)
+        except (ValueError, SettingError) as e:  # what the commands would have failed on
+            raise PasteRefused(f"the clipboard's blocks cannot be added: {e}") from None
+        return adds, wires
 
     def duplicate(self, node_ids) -> list[str]:
         return self.paste(self.copy(node_ids))
@@ -237,6 +293,9 @@ class GraphController(QObject):
             return
         self.result = infer(self.graph)
         self.inferred.emit(self.result)
+
+    def _has_edge(self, source: str, target: str) -> bool:
+        return any(e.source == source and e.target == target for e in self.graph.edges)
 
     def _edge_index(self, source: str, target: str) -> int:
         return [(e.source, e.target) for e in self.graph.edges].index((source, target))

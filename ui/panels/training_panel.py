@@ -6,6 +6,7 @@ until then the Training dock shows a `TrainingPlaceholder`.
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
@@ -31,6 +32,7 @@ from builder import (
     OPTIMIZERS,
     SCHEDULES,
     SHAPES,
+    DataWarning,
     DownloadProgress,
     EpochMetrics,
     LrChanged,
@@ -154,13 +156,20 @@ class TrainingPanel(QWidget):
         self.progress_text.setWordWrap(True)
         self.message = QLabel(wordWrap=True)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.warning = QLabel(wordWrap=True)  # what the run goes on without (unreadable images)
+        self.warning.setTextFormat(Qt.TextFormat.PlainText)  # it quotes file names
+        self.warning.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.warning.setStyleSheet(
+            "color: #8a5a00; background: #fff4e0; border: 1px solid #f0c070; padding: 4px;"
+        )
+        self.warning.hide()
         self.note = QLabel("Edits made during a run apply to the next run.", wordWrap=True)
         self.note.setStyleSheet("color: #555;")
         self.note.hide()
         layout.addWidget(self.reason)
         layout.addLayout(buttons)
         layout.addLayout(lr_row)
-        for widget in (self.progress, self.progress_text, self.message, self.note):
+        for widget in (self.progress, self.progress_text, self.warning, self.message, self.note):
             layout.addWidget(widget)
 
     # -- settings ------------------------------------------------------------------------
@@ -226,11 +235,14 @@ class TrainingPanel(QWidget):
         if self.session.running or self.problems():
             return
         config = self.config()
+        # first: the session hands over what the last run still had to say before this one starts
+        self.session.start(self.controller.graph, config)
         self.message.setText("")
+        self.warning.setText("")
+        self.warning.hide()
         self.progress.setValue(0)
         self.progress_text.setText("Loading the dataset (downloading it if needed)…")
         self.pause_button.setText("Pause")
-        self.session.start(self.controller.graph, config)
         self.run_started.emit(config)
         self._update_controls()
 
@@ -253,6 +265,10 @@ class TrainingPanel(QWidget):
                     f"Training on {r.device_name}: {r.train_size:,} images, "
                     f"{r.steps_per_epoch} steps per epoch"
                 )
+            elif isinstance(r, DataWarning):
+                shown = self.warning.text()
+                self.warning.setText(f"{shown}\n⚠ {r.message}" if shown else f"⚠ {r.message}")
+                self.warning.show()
             elif isinstance(r, DownloadProgress):
                 megabytes = f"{r.done / 1e6:,.1f}" + (f" of {r.total / 1e6:,.1f}" if r.total else "")
                 self.progress_text.setText(
@@ -287,7 +303,7 @@ class TrainingPanel(QWidget):
         accuracy = f" Test accuracy {record.test_accuracy:.2%}." if record.test_accuracy is not None else ""
         self.message.setText(
             f"<span style='color:{colour}'><b>{record.status.capitalize()}</b>: "
-            f"{record.message}.{accuracy}</span>"
+            f"{html.escape(record.message, quote=False)}.{accuracy}</span>"
         )
         if record.status == "completed":
             self.progress.setValue(100)

@@ -38,6 +38,11 @@ class CurvesView(QWidget):
         layout.addWidget(self.acc_plot, 2)
         self.runs = 0
         self.raw = self.smooth = self.train_acc = self.test_acc = None
+        self.steps: list[int] = []
+        self.losses: list[float] = []
+        self.epochs: list[int] = []
+        self.train_values: list[float] = []
+        self.test_values: list[float] = []
 
     def start_run(self, label: str) -> None:
         for curve in (self.raw, self.smooth, self.train_acc, self.test_acc):
@@ -85,8 +90,9 @@ class CurvesView(QWidget):
                 self.epochs.append(r.epoch)
                 self.train_values.append(r.train_accuracy)
                 self.test_values.append(r.test_accuracy)
-                self.train_acc.setData(self.epochs, self.train_values)
-                self.test_acc.setData(self.epochs, self.test_values)
+                if self.train_acc is not None:  # records of a run started without `start_run`
+                    self.train_acc.setData(self.epochs, self.train_values)
+                    self.test_acc.setData(self.epochs, self.test_values)
             elif isinstance(r, LrChanged):
                 line = pg.InfiniteLine(
                     r.step,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,6 +18,21 @@ if TYPE_CHECKING:
 
 MAX_RECENT = 8
 EXPORT_SUFFIXES = {"py": ".py", "train-py": "_train.py", "onnx": ".onnx"}
+_UNSAFE = re.compile(r"[^\w.-]+")  # anything but letters, digits, _ . and -: folders, spaces, control
+_DEVICE_NAMES = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
+
+
+def safe_stem(name: str, fallback: str = "network") -> str:
+    """A plain file name (without suffix) made from a network's name, for a save dialog to
+    suggest: no folder parts, no leading dot, no "..", no Windows device name, at most 64
+    characters. A name is text from a file, so `../../etc/cron.d/evil` must not become a path."""
+    stem = _UNSAFE.sub("_", name.strip().lower())
+    stem = re.sub(r"\.{2,}", ".", stem).strip("._-")[:64].rstrip("._-")
+    if not stem:
+        return fallback
+    if stem.split(".")[0] in _DEVICE_NAMES:
+        return f"{stem}_{fallback}"
+    return stem
 
 
 class DocumentFiles(QObject):
@@ -93,7 +109,7 @@ class DocumentFiles(QObject):
         return self.write(self.path)
 
     def save_as(self) -> bool:
-        suggested = self.path or self.last_dir() / f"{self._stem()}.json"
+        suggested = self.path or self.last_dir() / f"{safe_stem(self.controller.graph.name)}.json"
         path, _ = QFileDialog.getSaveFileName(
             self.window, "Save network", str(suggested), "ConvCanvas networks (*.json)"
         )
@@ -133,10 +149,12 @@ class DocumentFiles(QObject):
                 + "\n".join(str(e) for e in result.errors[:5]),
             )
             return
-        default = self.last_dir() / f"{self.path.stem if self.path else self._stem()}{EXPORT_SUFFIXES[fmt]}"
+        stem = self.path.stem if self.path else safe_stem(self.controller.graph.name)
+        default = self.last_dir() / f"{stem}{EXPORT_SUFFIXES[fmt]}"
         path, _ = QFileDialog.getSaveFileName(self.window, "Export", str(default))
         if not path:
             return
+        self.remember_dir(Path(path))
         try:
             _write_export(fmt, path, self.controller.graph, result, training.panel.config())
         except (OSError, InvalidGraphError) as e:
@@ -144,11 +162,17 @@ class DocumentFiles(QObject):
             return
         self.window.statusBar().showMessage(f"Exported {path}", 4000)
 
-    def _stem(self) -> str:
-        return self.controller.graph.name.lower().replace(" ", "_")
-
     def last_dir(self) -> Path:
-        return self.path.parent if self.path else Path.home()
+        """The document's folder, else the folder last opened from or saved to, else home."""
+        if self.path is not None:
+            return self.path.parent
+        last = QSettings().value("lastDir", "")
+        if isinstance(last, str) and last and Path(last).is_dir():
+            return Path(last)
+        return Path.home()
+
+    def remember_dir(self, path: Path) -> None:
+        QSettings().setValue("lastDir", str(path.resolve().parent))
 
     # -- recent files --------------------------------------------------------------------
 
@@ -157,6 +181,7 @@ class DocumentFiles(QObject):
         return [v for v in (value if isinstance(value, list) else [value]) if v]
 
     def add_recent(self, path: Path) -> None:
+        self.remember_dir(path)
         files = [str(path.resolve())] + [f for f in self.recent_files() if f != str(path.resolve())]
         QSettings().setValue("recentFiles", files[:MAX_RECENT])
         self.refresh_recent_menu()

@@ -23,7 +23,7 @@ from builder import Graph, SettingError, load_template
 
 from ..canvas.graph_scene import GraphScene
 from ..canvas.graph_view import GraphView
-from ..editor.controller import GraphController
+from ..editor.controller import GraphController, PasteRefused
 from ..panels.inspector import Inspector
 from ..panels.palette import Palette
 from ..panels.problems_panel import ProblemsPanel
@@ -172,7 +172,12 @@ class MainWindow(QMainWindow):
             self.controller.remove(ids)
 
     def paste(self) -> None:
-        self._select_many(self.controller.paste(QApplication.clipboard().text()))
+        try:
+            ids = self.controller.paste(QApplication.clipboard().text())
+        except PasteRefused as e:  # nothing was added: say why
+            self.statusBar().showMessage(f"Nothing pasted: {e}", 10_000)
+            return
+        self._select_many(ids)
 
     def duplicate(self) -> None:
         self._select_many(self.controller.duplicate(self.scene.selected_node_ids()))

@@ -49,11 +49,16 @@ class MenuActions(QObject):
         files.refresh_recent_menu()
         file.addSeparator()
         self.save_action = self._action("&Save", files.save, keys.Save, file)
-        self._action("Save &As…", files.save_as, keys.SaveAs, file)
+        self.save_as_action = self._action("Save &As…", files.save_as, keys.SaveAs, file)
         self.export_menu = file.addMenu("&Export")
-        self._action("PyTorch code (.py)…", lambda: files.export("py"), None, self.export_menu)
-        self._action("Training script (.py)…", lambda: files.export("train-py"), None, self.export_menu)
-        self._action("ONNX (.onnx)…", lambda: files.export("onnx"), None, self.export_menu)
+        self.export_actions = {
+            fmt: self._action(text, lambda _=False, f=fmt: files.export(f), None, self.export_menu)
+            for fmt, text in (
+                ("py", "PyTorch code (.py)…"),
+                ("train-py", "Training script (.py)…"),
+                ("onnx", "ONNX (.onnx)…"),
+            )
+        }
         self.set_export_ready(False)
         file.addSeparator()
         self._action("&Quit", self.window.close, keys.Quit, file)
@@ -74,8 +79,8 @@ class MenuActions(QObject):
         edit.addSeparator()
         keys = QKeySequence.StandardKey
         self._action("Cu&t", window.cut, keys.Cut, edit)
-        self._action("&Copy", window.copy, keys.Copy, edit)
-        self._action("&Paste", window.paste, keys.Paste, edit)
+        self.copy_action = self._action("&Copy", window.copy, keys.Copy, edit)
+        self.paste_action = self._action("&Paste", window.paste, keys.Paste, edit)
         self._action("D&uplicate", window.duplicate, "Ctrl+D", edit)
         self.delete_action = self._action("&Delete", window.delete_selection, keys.Delete, edit)
         self.delete_action.setShortcuts([QKeySequence(Qt.Key.Key_Delete), QKeySequence(Qt.Key.Key_Backspace)])

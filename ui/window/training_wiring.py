@@ -64,7 +64,8 @@ class TrainingWiring(QObject):
         self.loader.start()
 
     def stop(self) -> None:
-        """Stop a run and wait for its thread, before any Qt object it reports to is destroyed."""
+        """Stop a run and wait (about a second at most) for its thread. The worker touches no Qt
+        object, so one still loading its dataset may outlive the window (see `TrainingSession`)."""
         if self.session is not None:
             self.session.stop(wait=True)
 
