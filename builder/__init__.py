@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from . import training as _training  # no torch: it resolves its names on first use
 from .atomic import write_atomic
 from .blocks import CATALOG, CATEGORIES, INPUT_PRESETS, Category, LayerSpec, spec_for
 from .document import (
@@ -59,44 +60,8 @@ _LAZY = {
     "load_module_spec": "builder.interop.importer",
     "ImportFailed": "builder.interop.importer",
     "ImportResult": "builder.interop.importer",
-    # training and datasets
-    **dict.fromkeys(
-        (
-            "TrainConfig",
-            "Trainer",
-            "TrainingError",
-            "Control",
-            "OPTIMIZERS",
-            "SCHEDULES",
-            "RunStarted",
-            "DownloadProgress",
-            "StepMetrics",
-            "LrChanged",
-            "EpochMetrics",
-            "LayerHealth",
-            "Paused",
-            "Resumed",
-            "Checkpointed",
-            "RunFinished",
-            "DataWarning",
-            "CheckpointError",
-            "RunFolderError",
-            "available_devices",
-            "select_device",
-            "check_compatibility",
-            "schedule_factor",
-            "physical_cores",
-            "Dataset",
-            "DatasetError",
-            "DATASETS",
-            "NUM_CLASSES",
-            "SHAPES",
-            "load_dataset",
-            "load_image_folder",
-            "default_data_dir",
-        ),
-        "builder.training",
-    ),
+    # training and datasets: the names builder.training declares (it loads each lazily too)
+    **dict.fromkeys(_training.__all__, "builder.training"),
     # the command line
     "cli_main": "builder.cli",
 }

@@ -29,7 +29,7 @@ from typing import Any
 
 from .atomic import write_atomic
 from .blocks import CATALOG
-from .errors import GraphFormatError, SettingError
+from .errors import GraphFormatError, SettingError, quoted
 from .graph import Edge, Graph, Node, coerce_settings, id_problem
 
 FORMAT = "convcanvas-graph"
@@ -159,13 +159,13 @@ def graph_from_dict(data: Any, source: str = "<document>") -> Graph:
         raise GraphFormatError(
             source,
             [
-                f'"format" is {_short(data.get("format"))}, expected {FORMAT!r}: '
+                f'"format" is {quoted(data.get("format"), 80)}, expected {FORMAT!r}: '
                 "this is not a ConvCanvas graph"
             ],
         )
     version = data.get("version")
     if not isinstance(version, int) or isinstance(version, bool):
-        raise GraphFormatError(source, [f'"version" must be an integer, got {_short(version)}'])
+        raise GraphFormatError(source, [f'"version" must be an integer, got {quoted(version, 80)}'])
     if version > VERSION:
         raise GraphFormatError(
             source,
@@ -180,10 +180,10 @@ def graph_from_dict(data: Any, source: str = "<document>") -> Graph:
     problems: list[str] = []
     name, description = data.get("name", "Untitled"), data.get("description", "")
     if not isinstance(name, str):
-        problems.append(f'"name" must be text, got {_short(name)}')
+        problems.append(f'"name" must be text, got {quoted(name, 80)}')
         name = "Untitled"
     if not isinstance(description, str):
-        problems.append(f'"description" must be text, got {_short(description)}')
+        problems.append(f'"description" must be text, got {quoted(description, 80)}')
         description = ""
     graph = Graph(name=name, description=description)
     raw_nodes = data.get("nodes")
@@ -216,13 +216,13 @@ def graph_from_dict(data: Any, source: str = "<document>") -> Graph:
             or not isinstance(raw.get("from"), str)
             or not isinstance(raw.get("to"), str)
         ):
-            problems.append(f'{where}: expected {{"from": id, "to": id}}, got {_short(raw)}')
+            problems.append(f'{where}: expected {{"from": id, "to": id}}, got {quoted(raw, 80)}')
             continue
         edge = Edge(raw["from"], raw["to"])
         ends = (edge.source, edge.target)
         missing = [n for n in ends if n not in graph.nodes and n not in refused]
         if missing:
-            names = ", ".join(_short(n) for n in missing)
+            names = ", ".join(quoted(n, 80) for n in missing)
             problems.append(f"{where}: refers to node(s) {names} that the document does not define")
         elif any(n in refused for n in ends):
             continue  # the node's own problem is reported; a second line would only confuse
@@ -236,15 +236,6 @@ def graph_from_dict(data: Any, source: str = "<document>") -> Graph:
     if problems:
         raise GraphFormatError(source, problems)
     return graph
-
-
-def _short(value: Any, limit: int = 80) -> str:
-    """A value quoted in a message: repr, cut to `limit` characters."""
-    try:
-        text = repr(value)
-    except ValueError:  # an int too long to print
-        return f"a {type(value).__name__} too long to show"
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def setting_problems(block_type: str, settings: dict[str, Any]) -> list[str]:
@@ -277,12 +268,12 @@ def _read_node(raw: Any, where: str, problems: list[str]) -> Node | None:
     where = f'{where} "{node_id}"'
     if not isinstance(block_type, str) or block_type not in CATALOG:
         problems.append(
-            f"{where}: unknown block type {_short(block_type)}; known types: {', '.join(sorted(CATALOG))}"
+            f"{where}: unknown block type {quoted(block_type, 80)}; known types: {', '.join(sorted(CATALOG))}"
         )
         return None
     settings = raw.get("params", {})
     if not isinstance(settings, dict):
-        problems.append(f"{where}: params must be an object, got {_short(settings)}")
+        problems.append(f"{where}: params must be an object, got {quoted(settings, 80)}")
         return None
     bad = setting_problems(block_type, settings)
     if bad:
@@ -297,12 +288,12 @@ def _read_node(raw: Any, where: str, problems: list[str]) -> Node | None:
         or not all(abs(v) <= MAX_COORDINATE for v in pos)  # also False for NaN
     ):
         problems.append(
-            f"{where}: pos must be [x, y], two numbers within ±{MAX_COORDINATE:.0e}, got {_short(pos)}"
+            f"{where}: pos must be [x, y], two numbers within ±{MAX_COORDINATE:.0e}, got {quoted(pos, 80)}"
         )
         return None
     frozen = raw.get("frozen", False)
     if not isinstance(frozen, bool):
-        problems.append(f"{where}: frozen must be true or false, got {_short(frozen)}")
+        problems.append(f"{where}: frozen must be true or false, got {quoted(frozen, 80)}")
         return None
     assert isinstance(node_id, str)  # id_problem checked it
     return Node(node_id, block_type, settings, (float(pos[0]), float(pos[1])), frozen)

@@ -5,6 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
+def quoted(value: object, limit: int = 60) -> str:
+    """A value from a file or a user, for a message: its repr, cut to `limit` characters.
+
+    Messages quote what they got, and a file can hold anything: a megabyte of text, or an
+    integer with more digits than Python will print.
+    """
+    try:
+        text = repr(value)
+    except ValueError:
+        return f"a {type(value).__name__} value too long to show"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 class ConvCanvasError(Exception):
     """Base class for every error the core raises on purpose."""
 

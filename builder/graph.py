@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .blocks import CATALOG, INPUT_PRESETS, spec_for
-from .errors import SettingError
+from .errors import SettingError, quoted
 
 _ID_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")  # used with fullmatch: `$` would allow a final newline
 MAX_ID_LENGTH = 100
@@ -61,9 +61,9 @@ _RESERVED_IDS = frozenset(
 def id_problem(node_id: object) -> str | None:
     """Why `node_id` cannot name a node (it names the module in exported code), or None."""
     if not isinstance(node_id, str) or not node_id:
-        return f"id {_short_repr(node_id)} must be a non-empty text"
+        return f"id {quoted(node_id)} must be a non-empty text"
     if len(node_id) > MAX_ID_LENGTH:
-        return f"id {_short_repr(node_id)} is longer than {MAX_ID_LENGTH} characters"
+        return f"id {quoted(node_id)} is longer than {MAX_ID_LENGTH} characters"
     if not _ID_RE.fullmatch(node_id) or node_id.startswith("_"):
         return f"id {node_id!r} is not usable: use letters, digits and underscores, starting with a letter"
     if keyword.iskeyword(node_id):
@@ -74,11 +74,6 @@ def id_problem(node_id: object) -> str | None:
             f"choose another, e.g. {node_id}1"
         )
     return None
-
-
-def _short_repr(value: object, limit: int = 60) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def is_valid_id(node_id: object) -> bool:

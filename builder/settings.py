@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import SettingError
+from .errors import SettingError, quoted
 
 # Kinds of parameter. The UI maps each to a widget; validation maps each to a rule.
 INT = "int"
@@ -56,7 +56,7 @@ class Setting:
     def _error(self, value: Any, expected: str) -> SettingError:
         return SettingError(
             self.name,
-            f"{self.title}: expected {expected}, got {_quoted(value)}",
+            f"{self.title}: expected {expected}, got {quoted(value)}",
             fix=f"set {self.title} to {self.describe_range()}",
         )
 
@@ -89,14 +89,6 @@ class Setting:
         if (self.min is not None and value < self.min) or (self.max is not None and value > self.max):
             raise self._error(value, self.describe_range())
         return value
-
-
-def _quoted(value: Any, limit: int = 60) -> str:
-    try:
-        text = repr(value)
-    except ValueError:  # an integer with more digits than Python prints
-        return "an integer with thousands of digits"
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _fmt(x: float) -> str:

@@ -46,9 +46,10 @@ def module_source(graph: Graph, result: Inference | None = None, class_name: str
     result = _valid(graph, result)
     class_name = class_name or class_name_for(graph.name)
     steps = _steps(graph, result)
+    inputs, _ = graph.adjacency()
     consumers: dict[str, list[str]] = {nid: [] for nid in steps}
     for nid in steps:
-        for s in graph.inputs_of(nid):
+        for s in inputs[nid]:
             consumers[s].append(nid)
 
     init, forward, frozen = [], [], []
@@ -61,7 +62,7 @@ def module_source(graph: Graph, result: Inference | None = None, class_name: str
         own = consumers[nid] == [nxt] or nid == result.output
         var = "x" if own else _variable(nid)
         names[nid] = var
-        args = [names[s] for s in graph.inputs_of(nid)]
+        args = [names[s] for s in inputs[nid]]
         comment = f"  # {_shape(info.shape)}"
         if spec.forward == INPUT:
             if var != "x":

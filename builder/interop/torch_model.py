@@ -24,6 +24,7 @@ class NetworkModule(nn.Module):
         self.input_shape = tuple(result.input_shape)
         self.output_id = result.output
         reachable = graph.ancestors(result.output)
+        inputs, _ = graph.adjacency()
         steps: list[tuple[str, str, tuple[str, ...]]] = []
         self._merges = {}
         last_use: dict[str, int] = {}
@@ -33,7 +34,7 @@ class NetworkModule(nn.Module):
             node = graph.nodes[nid]
             spec = CATALOG[node.type]
             info = result.nodes[nid]
-            sources = tuple(graph.inputs_of(nid))
+            sources = tuple(inputs[nid])
             if spec.forward == MODULE:
                 module = spec.build_module(node.settings, info.input_shapes)
                 if node.frozen:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import io
+import pickle
+import struct
+import zipfile
 from pathlib import Path
 
 from ..atomic import write_atomic
@@ -34,6 +37,22 @@ def save_state_dict(state: dict, path: str | Path, graph: Graph | None = None) -
         write_atomic(path, buffer.getvalue())
 
 
+# what torch.load raises on a file that is cut short, damaged or not a torch file at all
+TORCH_LOAD_ERRORS = (
+    pickle.UnpicklingError,
+    RuntimeError,
+    EOFError,
+    ValueError,
+    IndexError,
+    KeyError,
+    TypeError,
+    AttributeError,
+    OverflowError,
+    struct.error,
+    zipfile.BadZipFile,
+)
+
+
 class WeightsError(ConvCanvasError):
     """A weights file cannot be read or holds something other than weights."""
 
@@ -41,8 +60,6 @@ class WeightsError(ConvCanvasError):
 def load_weights(path: str | Path) -> dict:
     """A state dict from a ``.safetensors`` or ``.pt`` file; `WeightsError` naming the file and
     what to use instead when it is not one. (OSError for a missing or unreadable file.)"""
-    import pickle
-
     import torch
     from safetensors import SafetensorError
 
@@ -57,7 +74,7 @@ def load_weights(path: str | Path) -> dict:
             state = load_file(str(path))
         else:
             state = torch.load(path, map_location="cpu", weights_only=True)
-    except (SafetensorError, pickle.UnpicklingError, EOFError, RuntimeError, ValueError) as e:
+    except (SafetensorError, *TORCH_LOAD_ERRORS) as e:
         if isinstance(e, pickle.UnpicklingError) or "Weights only load failed" in str(e):
             reason = "not a saved state dict, or damaged"  # torch's own text is about its settings
         else:

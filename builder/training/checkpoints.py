@@ -18,9 +18,6 @@ import errno
 import io
 import json
 import math
-import pickle
-import struct
-import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -34,6 +31,7 @@ from ..atomic import write_atomic
 from ..document import dumps_graph, graph_from_dict
 from ..errors import ConvCanvasError
 from ..graph import Graph
+from ..interop.weights import TORCH_LOAD_ERRORS
 from .config import OPTIMIZERS, TrainConfig
 from .records import LOGGED, Record, json_line
 
@@ -42,20 +40,6 @@ VERSION = 1
 # what an exported training script (builder/interop/training_script.py) tags its checkpoints
 SCRIPT_FORMAT = "convcanvas-script-checkpoint"
 
-# what torch.load raises on a file that is cut short, damaged or not a torch file at all
-_UNREADABLE = (
-    pickle.UnpicklingError,
-    RuntimeError,
-    EOFError,
-    ValueError,
-    IndexError,
-    KeyError,
-    TypeError,
-    AttributeError,
-    OverflowError,
-    struct.error,
-    zipfile.BadZipFile,
-)
 _START_AGAIN = (
     "resume from an earlier checkpoints/epoch_NNN.pt of the same run, or start again without --resume"
 )
@@ -183,7 +167,7 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
         raise CheckpointError(
             f"cannot read checkpoint {path}: {e.strerror or e}. Fix: check that you may read it"
         ) from None
-    except (OSError, *_UNREADABLE) as e:  # a torn zip can fail a seek (EINVAL)
+    except (OSError, *TORCH_LOAD_ERRORS) as e:  # a torn zip can fail a seek (EINVAL)
         raise CheckpointError(
             f"{path} is not a checkpoint torch can read ({type(e).__name__}): it is cut short, damaged "
             "or another kind of file. Fix: pass a run's checkpoints/last.pt (or, if that one is damaged, "

@@ -11,9 +11,6 @@ import contextlib
 import hashlib
 import io
 import os
-import pickle
-import struct
-import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
@@ -24,6 +21,7 @@ import torch
 
 from ..atomic import write_atomic
 from ..errors import ConvCanvasError
+from ..interop.weights import TORCH_LOAD_ERRORS
 from .known_datasets import (
     _TORCHVISION,
     DATASETS,
@@ -35,20 +33,7 @@ from .known_datasets import (
 
 # what parsing a damaged or foreign file raises: torch.load, pickle, torchvision's idx reader
 # (which asserts on a bad header)
-_UNREADABLE = (
-    AssertionError,
-    pickle.UnpicklingError,
-    RuntimeError,
-    EOFError,
-    ValueError,
-    IndexError,
-    KeyError,
-    TypeError,
-    AttributeError,
-    OverflowError,
-    struct.error,
-    zipfile.BadZipFile,
-)
+_UNREADABLE = (AssertionError, *TORCH_LOAD_ERRORS)
 
 
 class DatasetError(ConvCanvasError):
