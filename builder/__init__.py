@@ -32,13 +32,21 @@ from .inference import (
     OK,
     UNKNOWN,
     Inference,
-    MemoryEstimate,
     NodeInfo,
     infer,
-    memory_estimate,
     scores_node,
 )
-from .layout import apply_layout, auto_layout
+from .layout import (
+    CARD_SIZE,
+    Layout,
+    WireRouter,
+    apply_layout,
+    auto_layout,
+    flow_direction,
+    layered_layout,
+    port_offsets,
+)
+from .memory import MemoryEstimate, memory_estimate
 from .settings import BOOL, CHOICE, FLOAT, INT, PADDING, SHAPE, SIZE2, Setting, pair
 from .templates import list_templates, load_template, template_path
 
@@ -56,10 +64,21 @@ _LAZY = {
     "save_weights": "builder.interop.weights",
     "save_state_dict": "builder.interop.weights",
     "load_weights": "builder.interop.weights",
+    "WeightsError": "builder.interop.weights",
     "import_module": "builder.interop.importer",
     "load_module_spec": "builder.interop.importer",
     "ImportFailed": "builder.interop.importer",
     "ImportResult": "builder.interop.importer",
+    "import_model": "builder.interop.model_sources",
+    "ImportedModel": "builder.interop.model_sources",
+    "module_classes": "builder.interop.model_sources",
+    "TORCHVISION_CNNS": "builder.interop.zoo",
+    "ZooModel": "builder.interop.zoo",
+    "torchvision_cnns": "builder.interop.zoo",
+    "fitting_weights": "builder.interop.weights",
+    "fresh_blocks_message": "builder.interop.weights",
+    "import_onnx": "builder.interop.onnx_import",
+    "OnnxImportResult": "builder.interop.onnx_import",
     # training and datasets: the names builder.training declares (it loads each lazily too)
     **dict.fromkeys(_training.__all__, "builder.training"),
     # the command line
@@ -70,10 +89,20 @@ if TYPE_CHECKING:  # for type checkers and editors; at run time these load lazil
     from .cli import cli_main
     from .interop.code import class_name_for, export_python, module_source
     from .interop.importer import ImportFailed, ImportResult, import_module, load_module_spec
+    from .interop.model_sources import ImportedModel, import_model, module_classes
     from .interop.onnx import export_onnx
+    from .interop.onnx_import import OnnxImportResult, import_onnx
     from .interop.torch_model import NetworkModule, build_model
     from .interop.training_script import export_training_script
-    from .interop.weights import load_weights, save_state_dict, save_weights
+    from .interop.weights import (
+        WeightsError,
+        fitting_weights,
+        fresh_blocks_message,
+        load_weights,
+        save_state_dict,
+        save_weights,
+    )
+    from .interop.zoo import TORCHVISION_CNNS, ZooModel, torchvision_cnns
     from .training import (
         DATASETS,
         NUM_CLASSES,
@@ -100,11 +129,16 @@ if TYPE_CHECKING:  # for type checkers and editors; at run time these load lazil
         Trainer,
         TrainingError,
         available_devices,
+        center_digit,
         check_compatibility,
         default_data_dir,
         load_dataset,
         load_image_folder,
+        normalise_image,
         physical_cores,
+        prepare_drawing,
+        prepare_image_file,
+        resize_image,
         schedule_factor,
         select_device,
     )
@@ -126,6 +160,7 @@ def __dir__() -> list[str]:
 __all__ = [
     "BOOL",
     # block types
+    "CARD_SIZE",
     "CATALOG",
     "CATEGORIES",
     "CHOICE",
@@ -143,6 +178,7 @@ __all__ = [
     "SHAPE",
     "SHAPES",
     "SIZE2",
+    "TORCHVISION_CNNS",
     "UNKNOWN",
     "VERSION",
     "Category",
@@ -163,18 +199,21 @@ __all__ = [
     "GraphFormatError",
     "ImportFailed",
     "ImportResult",
+    "ImportedModel",
     "Inference",
     "InsertBetween",
     "InvalidGraphError",
     "Issue",
     "LayerHealth",
     "LayerSpec",
+    "Layout",
     "LrChanged",
     "MemoryEstimate",
     # loaded on first use (they import torch)
     "NetworkModule",
     "Node",
     "NodeInfo",
+    "OnnxImportResult",
     "Paused",
     "Resumed",
     "RunFinished",
@@ -188,10 +227,14 @@ __all__ = [
     "TrainConfig",
     "Trainer",
     "TrainingError",
+    "WeightsError",
+    "WireRouter",
+    "ZooModel",
     "apply_layout",
     "auto_layout",
     "available_devices",
     "build_model",
+    "center_digit",
     "chain",
     "check_compatibility",
     "class_name_for",
@@ -203,13 +246,19 @@ __all__ = [
     "export_onnx",
     "export_python",
     "export_training_script",
+    "fitting_weights",
     "fix_for",
+    "flow_direction",
+    "fresh_blocks_message",
     "graph_from_dict",
     "graph_to_dict",
+    "import_model",
     "import_module",
+    "import_onnx",
     # inference, explanations, fixes, layout
     "infer",
     "is_valid_id",
+    "layered_layout",
     "list_templates",
     "load_dataset",
     "load_graph",
@@ -219,9 +268,15 @@ __all__ = [
     "load_weights",
     "loads_graph",
     "memory_estimate",
+    "module_classes",
     "module_source",
+    "normalise_image",
     "pair",
     "physical_cores",
+    "port_offsets",
+    "prepare_drawing",
+    "prepare_image_file",
+    "resize_image",
     "save_graph",
     "save_state_dict",
     "save_weights",
@@ -230,5 +285,6 @@ __all__ = [
     "select_device",
     "spec_for",
     "template_path",
+    "torchvision_cnns",
     "write_atomic",
 ]

@@ -4,7 +4,7 @@ A document looks like::
 
     {
       "format": "convcanvas-graph",
-      "version": 1,
+      "version": 2,
       "name": "LeNet-5",
       "description": "...",
       "nodes": [
@@ -30,10 +30,10 @@ from typing import Any
 from .atomic import write_atomic
 from .blocks import CATALOG
 from .errors import GraphFormatError, SettingError, quoted
-from .graph import Edge, Graph, Node, coerce_settings, id_problem
+from .graph import Edge, Graph, Node, coerce_settings, depth_first_order, id_problem, path_problem
 
 FORMAT = "convcanvas-graph"
-VERSION = 1
+VERSION = 2  # 2 added the optional node keys "group" and "origin" and the graph's "output"
 
 
 def graph_to_dict(graph: Graph) -> dict[str, Any]:
@@ -52,8 +52,12 @@ def graph_to_dict(graph: Graph) -> dict[str, Any]:
         }
         if node.frozen:
             entry["frozen"] = True
+        if node.group:
+            entry["group"] = node.group
+        if node.origin:
+            entry["origin"] = node.origin
         nodes.append(entry)
-    return {
+    document: dict[str, Any] = {
         "format": FORMAT,
         "version": VERSION,
         "name": graph.name,
@@ -61,6 +65,10 @@ def graph_to_dict(graph: Graph) -> dict[str, Any]:
         "nodes": nodes,
         "edges": [{"from": e.source, "to": e.target} for e in graph.edges],
     }
+    output = graph.declared_output()
+    if output is not None:
+        document["output"] = output
+    return document
 
 
 def _jsonable(value: Any) -> Any:
@@ -135,7 +143,9 @@ def loads_graph(text: str, source: str = "<string>") -> Graph:
     try:
         data = json.loads(text, parse_constant=_refuse_constant)
     except json.JSONDecodeError as e:
-        hint = " (the file ends early: it may be truncated)" if e.pos >= len(text.rstrip()) else ""
+        # an unterminated string runs to the end of the text: it was cut off too
+        ends_early = e.pos >= len(text.rstrip()) or e.msg.startswith("Unterminated string")
+        hint = " (the file ends early: it may be truncated)" if ends_early else ""
         raise GraphFormatError(
             source, [f"not valid JSON at line {e.lineno}, column {e.colno}: {e.msg}{hint}"]
         ) from None
@@ -233,9 +243,23 @@ def graph_from_dict(data: Any, source: str = "<document>") -> Graph:
         else:
             seen.add(edge)
             graph.edges.append(edge)
+    output = data.get("output")
+    if output is not None and not (isinstance(output, str) and (output in graph.nodes or output in refused)):
+        problems.append(f'"output" names {quoted(output, 80)}, which is not a node of the document')
     if problems:
         raise GraphFormatError(source, problems)
+    graph.output = output if version >= 2 else implicit_output(graph)
     return graph
+
+
+def implicit_output(graph: Graph) -> str | None:
+    """The output that files without an "output" key meant: the last block (in depth-first
+    order) whose output nothing uses. Version 1 files had no other way to say it."""
+    inputs, outputs = graph.adjacency()
+    ends = [
+        n for n in depth_first_order(inputs, outputs) if not outputs[n] and graph.nodes[n].type != "Input"
+    ]
+    return ends[-1] if ends else None
 
 
 def setting_problems(block_type: str, settings: dict[str, Any]) -> list[str]:
@@ -295,5 +319,11 @@ def _read_node(raw: Any, where: str, problems: list[str]) -> Node | None:
     if not isinstance(frozen, bool):
         problems.append(f"{where}: frozen must be true or false, got {quoted(frozen, 80)}")
         return None
+    group, origin = raw.get("group", ""), raw.get("origin", "")
+    for path, what in ((group, "group"), (origin, "origin")):
+        problem = path_problem(path, what)
+        if problem is not None:
+            problems.append(f"{where}: {problem}")
+            return None
     assert isinstance(node_id, str)  # id_problem checked it
-    return Node(node_id, block_type, settings, (float(pos[0]), float(pos[1])), frozen)
+    return Node(node_id, block_type, settings, (float(pos[0]), float(pos[1])), frozen, group, origin)

@@ -21,11 +21,12 @@ def explain_node(graph: Graph, result: Inference, node_id: str) -> list[str]:
     spec = CATALOG[node.type]
     analysis = spec.analyze(node.settings, info.input_shapes)  # cheap; inference keeps no copy
     lines = list(spec.explain(node.settings, info.input_shapes, analysis))
-    if info.receptive_field is None:
+    pixels = info.receptive_pixels
+    if pixels is None:
         lines.append("receptive field: the whole input")
     else:
-        rh, rw = info.receptive_field
-        jh, jw = info.jump
+        rh, rw = pixels
+        jh, jw = info.jump  # a fraction such as 1/2 after an upsampling block
         rf = f"{rh}x{rw}" if rh != rw else f"{rh}x{rh}"
         jump = f"{jh}" if jh == jw else f"{jh}x{jw}"
         lines.append(f"receptive field: {rf} input pixels; cumulative stride {jump}")

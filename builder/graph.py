@@ -76,6 +76,28 @@ def id_problem(node_id: object) -> str | None:
     return None
 
 
+MAX_PATH_LENGTH = 300
+
+
+def path_problem(path: object, what: str) -> str | None:
+    """Why `path` cannot be a group path or an origin (dotted names such as "layer2.0"), or None.
+
+    Paths are shown on the canvas, never executed, so any printable text is allowed in a
+    segment; only empty segments and control characters are refused.
+    """
+    if not isinstance(path, str):
+        return f"{what} must be text, got {quoted(path, 80)}"
+    if len(path) > MAX_PATH_LENGTH:
+        return f"{what} is longer than {MAX_PATH_LENGTH} characters"
+    if path and any(not part for part in path.split(".")):
+        return (
+            f"{what} {quoted(path, 80)} has an empty part; write names joined by single dots, e.g. layer2.0"
+        )
+    if not path.isprintable():
+        return f"{what} {quoted(path, 80)} contains control characters"
+    return None
+
+
 def is_valid_id(node_id: object) -> bool:
     """A node id must be a Python identifier, since it names the module in exported code."""
     return id_problem(node_id) is None
@@ -90,6 +112,12 @@ class Node:
     settings: dict[str, Any]
     pos: tuple[float, float] = (0.0, 0.0)
     frozen: bool = False  # parameters are not trained (transfer learning)
+    # Dotted path of the groups the block sits in, outermost first ("layer2.0" is group "0"
+    # inside group "layer2"); "" at the top level. The canvas draws groups as frames.
+    group: str = ""
+    # Where an imported block came from: its module path in the source model
+    # ("layer2.0.conv1"), which is how its weights are named there; "" if drawn by hand.
+    origin: str = ""
 
     @property
     def spec(self):
@@ -110,6 +138,11 @@ class Graph:
     edges: list[Edge] = field(default_factory=list)
     name: str = "Untitled"
     description: str = ""
+    # The node whose result is the network's output. None: the single block whose output
+    # nothing uses; with several such blocks the network is ambiguous until one is marked.
+    # A name that no longer exists (its block was deleted) counts as None, so undoing the
+    # deletion brings the mark back with the block.
+    output: str | None = None
 
     # -- queries --------------------------------------------------------------------
 
@@ -175,6 +208,8 @@ class Graph:
         pos: tuple[float, float] = (0.0, 0.0),
         node_id: str | None = None,
         frozen: bool = False,
+        group: str = "",
+        origin: str = "",
     ) -> Node:
         """Add a block with defaults for the parameters not given; return the new node."""
         node_id = node_id or self.new_id(block_type)
@@ -183,8 +218,13 @@ class Graph:
         problem = id_problem(node_id)
         if problem is not None:
             raise ValueError(problem)
+        for path, what in ((group, "group"), (origin, "origin")):
+            problem = path_problem(path, what)
+            if problem is not None:
+                raise ValueError(problem)
         x, y = pos
-        node = Node(node_id, block_type, coerce_settings(block_type, settings or {}), (x, y), frozen)
+        settings = coerce_settings(block_type, settings or {})
+        node = Node(node_id, block_type, settings, (x, y), frozen, group, origin)
         self.nodes[node_id] = node
         return node
 
@@ -238,6 +278,12 @@ class Graph:
             Edge(new_id if e.source == old_id else e.source, new_id if e.target == old_id else e.target)
             for e in self.edges
         ]
+        if self.output == old_id:
+            self.output = new_id
+
+    def declared_output(self) -> str | None:
+        """The marked output node if it exists, else None."""
+        return self.output if self.output in self.nodes else None
 
     def copy(self) -> Graph:
         return copy.deepcopy(self)
@@ -264,6 +310,7 @@ class Graph:
             and self.description == other.description
             and self.nodes == other.nodes
             and self.edges == other.edges
+            and self.declared_output() == other.declared_output()
         )
 
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from math import prod
+from fractions import Fraction
+from math import ceil, prod
 
 from .blocks import CATALOG, Shape, Window
 from .blocks.window import unseen_rows
@@ -20,6 +21,7 @@ from .graph import Graph, depth_first_order
 OK = "ok"
 ERROR = "error"
 UNKNOWN = "unknown"
+Pixels = int | Fraction  # a Fraction only after an upsampling block
 
 
 @dataclass(slots=True)
@@ -36,10 +38,21 @@ class NodeInfo:
     buffers: int = 0  # non-learned state such as BatchNorm running statistics
     activations: int = 0  # values in the output tensor
     macs: int = 0  # multiply-accumulates
-    receptive_field: tuple[int, int] | None = None  # None: the whole input
-    jump: tuple[int, int] = (1, 1)  # cumulative stride: input pixels per output step
+    # in input pixels; None: the whole input. After an upsampling block both are exact
+    # fractions (a step of 1/2 pixel); `receptive_pixels` rounds the field up.
+    receptive_field: tuple[Pixels, Pixels] | None = None
+    jump: tuple[Pixels, Pixels] = (1, 1)  # cumulative stride: input pixels per output step
     error: Issue | None = None
     warnings: Sequence[Issue] = ()  # a list once there is one
+
+    @property
+    def receptive_pixels(self) -> tuple[int, int] | None:
+        """The receptive field in whole input pixels: the most that one output value sees
+        (a field of 5/2 pixels after an upsampling reaches 3 pixels at some positions)."""
+        if self.receptive_field is None:
+            return None
+        h, w = self.receptive_field
+        return (ceil(h), ceil(w))
 
 
 @dataclass(slots=True)
@@ -197,7 +210,7 @@ def infer(graph: Graph) -> Inference:
                 code="no_input_block",
             )
         )
-    output = _output_node(order, succs, infos, warnings)
+    output = _output_node(graph.declared_output(), order, succs, infos, warnings, errors)
     if output is None and not errors:
         if nodes:
             errors.append(
@@ -264,7 +277,9 @@ def _structure_issue(nid: str, spec, sources: list[str], input_seen: str | None)
     return None
 
 
-def _receptive_field(window: Window | str | None, upstream) -> tuple[tuple[int, int] | None, tuple[int, int]]:
+def _receptive_field(
+    window: Window | str | None, upstream
+) -> tuple[tuple[Pixels, Pixels] | None, tuple[Pixels, Pixels]]:
     """(receptive field, cumulative stride) of a node; None for the field means the whole input."""
     if not upstream:  # the Input
         return (1, 1), (1, 1)
@@ -281,7 +296,15 @@ def _receptive_field(window: Window | str | None, upstream) -> tuple[tuple[int, 
     (kh, kw), (sh, sw) = window.kernel, window.stride
     if rf is not None:
         rf = (rf[0] + (kh - 1) * jump[0], rf[1] + (kw - 1) * jump[1])
-    return rf, (jump[0] * sh, jump[1] * sw)
+    jump = (jump[0] * sh, jump[1] * sw)
+    if type(jump[0]) is Fraction or type(jump[1]) is Fraction:  # after an upsampling block
+        return (None if rf is None else (_whole(rf[0]), _whole(rf[1]))), (_whole(jump[0]), _whole(jump[1]))
+    return rf, jump
+
+
+def _whole(value: Pixels) -> Pixels:
+    """A Fraction that is a whole number as an int (a stride of 1/2 then 2 is 1 again)."""
+    return value.numerator if type(value) is Fraction and value.denominator == 1 else value
 
 
 def _dropped_warning(nid: str, remainders) -> Issue:
@@ -340,12 +363,27 @@ def _path_back_to(start: str, succs, allowed: set[str]) -> list[str] | None:
     return None
 
 
-def _output_node(order, succs, infos, warnings) -> str | None:
-    sinks = [nid for nid in order if not succs[nid] and infos[nid].type != "Input"]
-    if not sinks:
+def _output_node(declared, order, succs, infos, warnings, errors) -> str | None:
+    ends = [nid for nid in order if not succs[nid] and infos[nid].type != "Input"]
+    # blocks that are broken or cut off have their own errors; they make no candidate
+    candidates = [nid for nid in ends if infos[nid].status == OK]
+    if declared is None and len(candidates) > 1:
+        names = ", ".join(candidates)
+        errors.append(
+            Issue(
+                "network",
+                f"the network has {len(candidates)} blocks whose output nothing uses ({names}), "
+                "so which one is its output is ambiguous",
+                "mark the block that gives the network's result as its output, "
+                "or connect or delete the others",
+                code="ambiguous_output",
+            )
+        )
         return None
-    output = sinks[-1]
-    for nid in sinks[:-1]:
+    output = declared or next(iter(candidates), None) or (ends[-1] if ends else None)
+    for nid in ends:
+        if nid == output:
+            continue
         w = Issue(
             nid,
             f"its output is not used: the network's output is {output}",
@@ -366,36 +404,3 @@ def scores_node(graph: Graph, result: Inference) -> str | None:
         return output
     sources = graph.inputs_of(output)
     return sources[0] if len(sources) == 1 else output
-
-
-@dataclass(frozen=True, slots=True)
-class MemoryEstimate:
-    """Bytes needed to train one batch, by kind."""
-
-    weights: int
-    gradients: int
-    optimizer_state: int
-    activations: int
-
-    @property
-    def total(self) -> int:
-        return self.weights + self.gradients + self.optimizer_state + self.activations
-
-
-_OPTIMIZER_SLOTS = {"sgd": 0, "sgd-momentum": 1, "adam": 2, "adamw": 2}
-
-
-def memory_estimate(
-    result: Inference, batch_size: int, optimizer: str = "adam", bytes_per_value: int = 4
-) -> MemoryEstimate:
-    """Estimate training memory: weights, gradients, optimizer state and the activations
-    that the backward pass keeps (one copy of every node's output for the batch)."""
-    slots = _OPTIMIZER_SLOTS[optimizer.lower()]
-    params = result.total_params
-    buffers = sum(n.buffers for n in result.nodes.values())
-    return MemoryEstimate(
-        weights=(params + buffers) * bytes_per_value,
-        gradients=result.trainable_params * bytes_per_value,
-        optimizer_state=result.trainable_params * slots * bytes_per_value,
-        activations=result.total_activations * batch_size * bytes_per_value,
-    )

@@ -10,21 +10,41 @@ Shapes leave out the batch dimension: ``(C, H, W)`` for images, ``(F,)`` for vec
 
 from __future__ import annotations
 
-from . import activation, conv, dense, input, merge, normalization, pooling, regularization
+from . import (
+    activation,
+    channels,
+    conv,
+    dense,
+    input,
+    merge,
+    normalization,
+    pooling,
+    regularization,
+    upsampling,
+)
 from .input import INPUT_PRESETS
 from .spec import (
     ADD,
     CONCAT,
     GLOBAL,
     INPUT,
+    INT64,
+    MASK,
     MODULE,
     MULTIPLY,
     REQUIRED,
+    SCALE,
+    SLICE,
+    VALUE,
     Analysis,
     Arg,
+    Backward,
     Category,
+    ChannelsLast,
+    Kept,
     LayerSpec,
     Merge,
+    OwnTensor,
     Settings,
     Shape,
     TorchForm,
@@ -36,19 +56,30 @@ CATEGORIES: dict[str, Category] = {
     for c in (
         Category("input", "Input", "#5c6bc0"),
         Category("convolution", "Convolution", "#1e88e5"),
-        Category("pooling", "Pooling", "#00897b"),
+        Category("pooling", "Pooling and upsampling", "#00897b"),
         Category("activation", "Activation", "#ef6c00"),
         Category("normalization", "Normalization", "#8e24aa"),
         Category("regularization", "Regularization", "#6d4c41"),
         Category("dense", "Dense", "#43a047"),
-        Category("merge", "Merge", "#546e7a"),
+        Category("merge", "Merge and split", "#546e7a"),
         Category("utility", "Utility", "#757575"),
     )
 }
 
 CATALOG: dict[str, LayerSpec] = {
     spec.type: spec
-    for family in (input, conv, pooling, activation, normalization, regularization, dense, merge)
+    for family in (
+        input,
+        conv,
+        pooling,
+        upsampling,
+        activation,
+        normalization,
+        regularization,
+        dense,
+        merge,
+        channels,
+    )
     for spec in family.BLOCKS
 }
 
@@ -84,14 +115,23 @@ __all__ = [
     "GLOBAL",
     "INPUT",
     "INPUT_PRESETS",
+    "INT64",
+    "MASK",
     "MODULE",
     "MULTIPLY",
     "REQUIRED",
+    "SCALE",
+    "SLICE",
+    "VALUE",
     "Analysis",
     "Arg",
+    "Backward",
     "Category",
+    "ChannelsLast",
+    "Kept",
     "LayerSpec",
     "Merge",
+    "OwnTensor",
     "Settings",
     "Shape",
     "TorchForm",

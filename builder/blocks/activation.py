@@ -5,11 +5,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..settings import CHOICE, FLOAT, Setting
-from .spec import Analysis, Arg, LayerSpec, Settings, Shape, TorchForm
+from .spec import Analysis, Arg, Backward, LayerSpec, Settings, Shape, TorchForm
 from .window import dims
 
 _F = "torch.nn.functional."
 _INPLACE = Arg("inplace", default=False, ignored=True)
+# The built model calls activations out of place (`inplace` is ignored), so each output is a
+# tensor of its own. Most gradients are computed from the input x; ReLU's, Sigmoid's,
+# Tanh's and Softmax's from the result alone.
+KEEPS_INPUT = Backward(saves_input=True)
+KEEPS_OUTPUT = Backward(saves_output=True)
 
 
 def same_shape(s: Settings, shapes: Sequence[Shape]) -> Analysis:
@@ -25,6 +30,7 @@ def _activation(
     prefix: str,
     description: str,
     card: str,
+    backward: Backward,
     functions: tuple[str, ...] = (),
     methods: tuple[str, ...] = (),
     inplace: bool = True,
@@ -39,6 +45,8 @@ def _activation(
         explain=pointwise_explain,
         card=lambda s: card,
         torch=TorchForm(block, (_INPLACE,) if inplace else (), functions=functions, methods=methods),
+        backward=backward,
+        elementwise=True,
     )
 
 
@@ -47,6 +55,7 @@ RELU = _activation(
     "relu",
     "max(0, x)",
     "max(0, x)",
+    backward=KEEPS_OUTPUT,
     functions=(
         f"{_F}relu(input, inplace=False)",
         f"{_F}relu_(input)",
@@ -61,6 +70,7 @@ RELU6 = _activation(
     "relu6_",
     "min(max(0, x), 6): ReLU capped at 6 (MobileNet).",
     "min(max(0, x), 6)",
+    backward=KEEPS_INPUT,
     functions=(f"{_F}relu6(input, inplace=False)",),
 )
 
@@ -69,6 +79,7 @@ SILU = _activation(
     "silu",
     "x * sigmoid(x), also called swish (EfficientNet).",
     "x·σ(x)",
+    backward=KEEPS_INPUT,
     functions=(f"{_F}silu(input, inplace=False)",),
 )
 
@@ -77,6 +88,7 @@ HARDSWISH = _activation(
     "hswish",
     "x * relu6(x + 3) / 6: a cheap swish (MobileNetV3).",
     "x·relu6(x+3)/6",
+    backward=KEEPS_INPUT,
     functions=(f"{_F}hardswish(input, inplace=False)",),
 )
 
@@ -85,6 +97,7 @@ HARDSIGMOID = _activation(
     "hsigmoid",
     "relu6(x + 3) / 6: a cheap sigmoid (MobileNetV3 squeeze-and-excitation).",
     "relu6(x+3)/6",
+    backward=KEEPS_INPUT,
     functions=(f"{_F}hardsigmoid(input, inplace=False)",),
 )
 
@@ -93,6 +106,7 @@ MISH = _activation(
     "mish",
     "x * tanh(softplus(x)): a smooth ReLU-like activation.",
     "x·tanh(softplus(x))",
+    backward=KEEPS_INPUT,
     functions=(f"{_F}mish(input, inplace=False)",),
 )
 
@@ -101,6 +115,7 @@ SIGMOID = _activation(
     "sigmoid",
     "1 / (1 + exp(-x))",
     "1/(1+e^-x)",
+    backward=KEEPS_OUTPUT,
     functions=("torch.sigmoid(input)", f"{_F}sigmoid(input)"),
     methods=("sigmoid(self)",),
     inplace=False,
@@ -111,6 +126,7 @@ TANH = _activation(
     "tanh",
     "tanh(x), the classic LeNet activation",
     "tanh(x)",
+    backward=KEEPS_OUTPUT,
     functions=("torch.tanh(input)", f"{_F}tanh(input)"),
     methods=("tanh(self)",),
     inplace=False,
@@ -130,6 +146,8 @@ LEAKY_RELU = LayerSpec(
         (Arg("negative_slope", "negative_slope", 0.01), _INPLACE),
         functions=(f"{_F}leaky_relu(input, negative_slope=0.01, inplace=False)",),
     ),
+    backward=KEEPS_INPUT,
+    elementwise=True,
 )
 
 ELU = LayerSpec(
@@ -146,6 +164,8 @@ ELU = LayerSpec(
         (Arg("alpha", "alpha", 1.0), _INPLACE),
         functions=(f"{_F}elu(input, alpha=1.0, inplace=False)",),
     ),
+    backward=KEEPS_INPUT,
+    elementwise=True,
 )
 
 GELU = LayerSpec(
@@ -164,6 +184,8 @@ GELU = LayerSpec(
         (Arg("approximate", "approximate", "none"),),
         functions=(f"{_F}gelu(input, approximate='none')",),
     ),
+    backward=KEEPS_INPUT,
+    elementwise=True,
 )
 
 SOFTMAX = LayerSpec(
@@ -185,6 +207,7 @@ SOFTMAX = LayerSpec(
         ),
     ),
     outputs_probabilities=True,
+    backward=KEEPS_OUTPUT,
 )
 
 BLOCKS = (RELU, RELU6, LEAKY_RELU, ELU, GELU, SILU, HARDSWISH, HARDSIGMOID, MISH, SIGMOID, TANH, SOFTMAX)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from ..errors import ShapeError
 from ..settings import BOOL, INT, PADDING, SIZE2, Setting, pair
-from .spec import Analysis, Arg, LayerSpec, Settings, Shape, TorchForm, Window
+from .spec import Analysis, Arg, Backward, ChannelsLast, LayerSpec, Settings, Shape, TorchForm, Window
 from .window import (
     effective_kernel,
     expect_image,
@@ -123,10 +123,18 @@ CONV2D = LayerSpec(
             Arg("bias", "bias", True, read=lambda m: m.bias is not None),
             Arg("padding_mode", default="zeros", fixed="zeros"),
         ),
+        # ConvNeXt's 1x1 convolutions are nn.Linear layers between two permutes
+        channels_last=ChannelsLast(
+            "Linear",
+            channels=lambda m: m.in_features,
+            settings=lambda m: {"out_channels": m.out_features, "kernel_size": 1, "bias": m.bias is not None},
+        ),
     ),
     input_rank=3,
     shows_filters=True,
     fixes=("same_padding",),
+    # the weight gradient is computed from the input (the weights themselves count as weights)
+    backward=Backward(saves_input=True),
 )
 
 BLOCKS = (CONV2D,)

@@ -7,7 +7,7 @@ from math import prod
 
 from ..errors import ShapeError
 from ..settings import BOOL, INT, Setting
-from .spec import GLOBAL, Analysis, Arg, LayerSpec, Settings, Shape, TorchForm
+from .spec import GLOBAL, Analysis, Arg, Backward, LayerSpec, Settings, Shape, TorchForm
 from .window import dims, thousands
 
 
@@ -35,6 +35,7 @@ FLATTEN = LayerSpec(
         functions=("torch.flatten(input, start_dim=0, end_dim=-1)",),
         methods=("flatten(self, start_dim=0, end_dim=-1)",),
     ),
+    backward=Backward(aliases_input=True),  # a view of its input
 )
 
 
@@ -82,6 +83,7 @@ LINEAR = LayerSpec(
     ),
     input_rank=1,
     fixes=("insert_flatten",),
+    backward=Backward(saves_input=True),  # for the weight gradient
 )
 
 BLOCKS = (FLATTEN, LINEAR)

@@ -7,7 +7,7 @@ from math import prod
 
 from ..settings import SHAPE, Setting
 from .activation import pointwise_explain, same_shape
-from .spec import INPUT, Analysis, LayerSpec, Settings, Shape, TorchForm
+from .spec import INPUT, Analysis, Backward, LayerSpec, Settings, Shape, TorchForm
 from .window import dims, thousands
 
 INPUT_PRESETS: dict[str, tuple[int, int, int]] = {
@@ -38,6 +38,7 @@ INPUT_BLOCK = LayerSpec(
     forward=INPUT,
     min_inputs=0,
     max_inputs=0,
+    backward=Backward(),  # the batch itself: it counts where a block keeps it (the first Conv2d)
 )
 
 IDENTITY = LayerSpec(
@@ -49,6 +50,8 @@ IDENTITY = LayerSpec(
     explain=pointwise_explain,
     card=lambda s: "x",
     torch=TorchForm("Identity"),
+    backward=Backward(aliases_input=True),  # returns its input tensor
+    elementwise=True,
 )
 
 BLOCKS = (INPUT_BLOCK, IDENTITY)

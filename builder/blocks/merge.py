@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..errors import ShapeError
-from .spec import ADD, CONCAT, MULTIPLY, Analysis, LayerSpec, Merge, Settings, Shape
+from .spec import ADD, CONCAT, MULTIPLY, Analysis, Backward, LayerSpec, Merge, Settings, Shape
 from .window import dims
 
 
@@ -101,11 +101,12 @@ ADD_BLOCK = LayerSpec(
     analyze=_add_analyze,
     explain=_add_explain,
     card=lambda s: "a + b",
-    merge=Merge(lambda names: " + ".join(names), _sum),
+    merge=Merge(lambda names, s: " + ".join(names), lambda xs, s: _sum(xs)),
     forward=ADD,
     min_inputs=2,
     max_inputs=None,
     fixes=("match_channels",),
+    backward=Backward(),  # a sum's gradient needs no tensor
 )
 
 CONCAT_BLOCK = LayerSpec(
@@ -116,10 +117,11 @@ CONCAT_BLOCK = LayerSpec(
     analyze=_concat_analyze,
     explain=_concat_explain,
     card=lambda s: "along channels",
-    merge=Merge(lambda names: f"torch.cat([{', '.join(names)}], dim=1)", _concatenate),
+    merge=Merge(lambda names, s: f"torch.cat([{', '.join(names)}], dim=1)", lambda xs, s: _concatenate(xs)),
     forward=CONCAT,
     min_inputs=2,
     max_inputs=None,
+    backward=Backward(),  # only the sizes, to split the gradient
 )
 
 MULTIPLY_BLOCK = LayerSpec(
@@ -131,10 +133,11 @@ MULTIPLY_BLOCK = LayerSpec(
     analyze=_multiply_analyze,
     explain=_multiply_explain,
     card=lambda s: "a · b",
-    merge=Merge(lambda names: " * ".join(names), lambda xs: xs[0] * xs[1]),
+    merge=Merge(lambda names, s: " * ".join(names), lambda xs, s: xs[0] * xs[1]),
     forward=MULTIPLY,
     min_inputs=2,
     max_inputs=2,
+    backward=Backward(saves_input=True),  # each input's gradient is the other input
 )
 
 BLOCKS = (ADD_BLOCK, CONCAT_BLOCK, MULTIPLY_BLOCK)

@@ -6,7 +6,20 @@ from collections.abc import Sequence
 
 from ..errors import ShapeError
 from ..settings import BOOL, FLOAT, INT, Setting
-from .spec import Analysis, Arg, LayerSpec, Settings, Shape, TorchForm
+from .spec import (
+    SCALE,
+    Analysis,
+    Arg,
+    Backward,
+    ChannelsLast,
+    Kept,
+    LayerSpec,
+    Merge,
+    OwnTensor,
+    Settings,
+    Shape,
+    TorchForm,
+)
 from .window import dims, expect_image, thousands
 
 
@@ -45,6 +58,15 @@ def _bn1d_analyze(s: Settings, shapes: Sequence[Shape]) -> Analysis:
     return _batch_norm_counts(s, shapes[0])
 
 
+def _batch_statistics(s: Settings, shapes: Sequence[Shape], out: Shape) -> tuple[Kept, ...]:
+    # the batch mean and inverse standard deviation, one value per channel for the whole batch
+    return (Kept(shapes[0][0], per_sample=False), Kept(shapes[0][0], per_sample=False))
+
+
+# the input, to normalise the gradient by; the running statistics are buffers (weights)
+_BN_BACKWARD = Backward(saves_input=True, extra=_batch_statistics)
+
+
 def _bn_explain(s: Settings, shapes: Sequence[Shape], a: Analysis) -> list[str]:
     c = shapes[0][0]
     learn = f"2*{c} = {thousands(2 * c)} (a scale and a shift per channel)" if s["affine"] else "0"
@@ -73,6 +95,7 @@ BATCH_NORM_2D = LayerSpec(
     card=lambda s: "per channel" if s["affine"] else "per channel, no affine",
     torch=TorchForm("BatchNorm2d", _batch_norm_args()),
     input_rank=3,
+    backward=_BN_BACKWARD,
 )
 
 BATCH_NORM_1D = LayerSpec(
@@ -86,6 +109,7 @@ BATCH_NORM_1D = LayerSpec(
     card=lambda s: "per feature" if s["affine"] else "per feature, no affine",
     torch=TorchForm("BatchNorm1d", _batch_norm_args()),
     input_rank=1,
+    backward=_BN_BACKWARD,
 )
 
 
@@ -98,6 +122,13 @@ def _lrn_explain(s: Settings, shapes: Sequence[Shape], a: Analysis) -> list[str]
         f"each value is divided by (k + alpha/n * sum of squares over {s['size']} neighbouring "
         f"channels)^beta; shape stays {dims(a.shape)}; params: 0"
     ]
+
+
+def _lrn_kept(s: Settings, shapes: Sequence[Shape], out: Shape) -> tuple[Kept, ...]:
+    # torch composes it from tensor ops: the squares padded by size - 1 channels (kept by an
+    # average pool), then the sum raised to beta (its input and its output are both kept)
+    c, h, w = shapes[0]
+    return (Kept((c + s["size"] - 1) * h * w), Kept(c * h * w), Kept(c * h * w))
 
 
 LOCAL_RESPONSE_NORM = LayerSpec(
@@ -120,6 +151,102 @@ LOCAL_RESPONSE_NORM = LayerSpec(
         functions=("torch.nn.functional.local_response_norm(input, size, alpha=0.0001, beta=0.75, k=1.0)",),
     ),
     input_rank=3,
+    backward=Backward(saves_input=True, extra=_lrn_kept),
 )
 
-BLOCKS = (BATCH_NORM_2D, BATCH_NORM_1D, LOCAL_RESPONSE_NORM)
+
+def _layer_norm_analyze(s: Settings, shapes: Sequence[Shape]) -> Analysis:
+    c, _, _ = expect_image("LayerNorm2d", shapes[0])
+    return Analysis(shapes[0], 2 * c if s["affine"] else 0)
+
+
+def _layer_norm_explain(s: Settings, shapes: Sequence[Shape], a: Analysis) -> list[str]:
+    c, h, w = shapes[0]
+    learn = f"2*{c} = {thousands(2 * c)} (a scale and a shift per channel)" if s["affine"] else "0"
+    return [
+        f"at each of the {h}*{w} positions, the {c} channel values are normalised by their own "
+        f"mean and variance (no batch statistics); shape stays {dims(a.shape)}",
+        f"params: {learn}",
+    ]
+
+
+def _normalized_channels(m) -> int | tuple[int, ...]:
+    # the channel count of a LayerNorm over channels alone; its whole shape otherwise
+    shape = tuple(m.normalized_shape)
+    return shape[0] if len(shape) == 1 else shape
+
+
+def _has_bias(m) -> bool:
+    return m.bias is not None or not m.elementwise_affine  # no bias without an affine
+
+
+def _pixel_statistics(s: Settings, shapes: Sequence[Shape], out: Shape) -> tuple[Kept, ...]:
+    # the mean and inverse standard deviation of every pixel's channels
+    _, h, w = shapes[0]
+    return (Kept(h * w), Kept(h * w))
+
+
+LAYER_NORM_2D = LayerSpec(
+    type="LayerNorm2d",
+    category="normalization",
+    prefix="ln",
+    description="Normalises the channels at each pixel by their mean and variance, then scales "
+    "and shifts (ConvNeXt); the same in training and evaluation.",
+    settings=(
+        Setting("eps", FLOAT, 1e-5, "epsilon", "added to the variance for stability", 0.0, 1.0),
+        Setting("affine", BOOL, True, "affine", "learn a scale and shift per channel"),
+    ),
+    analyze=_layer_norm_analyze,
+    explain=_layer_norm_explain,
+    card=lambda s: "over channels" if s["affine"] else "over channels, no affine",
+    torch=TorchForm(
+        "torchvision.models.convnext.LayerNorm2d",
+        (
+            Arg("normalized_shape", from_input=lambda shapes: shapes[0][0], read=_normalized_channels),
+            Arg("eps", "eps", 1e-5),
+            Arg("elementwise_affine", "affine", True),
+            Arg("bias", default=True, fixed=True, read=_has_bias),
+        ),
+        # ConvNeXt's blocks normalise with nn.LayerNorm(C) between two permutes
+        channels_last=ChannelsLast("LayerNorm", channels=_normalized_channels),
+    ),
+    input_rank=3,
+    backward=Backward(saves_input=True, extra=_pixel_statistics),
+)
+
+
+def _layer_scale_analyze(s: Settings, shapes: Sequence[Shape]) -> Analysis:
+    c, _, _ = expect_image("LayerScale", shapes[0])
+    return Analysis(shapes[0], c)
+
+
+def _layer_scale_explain(s: Settings, shapes: Sequence[Shape], a: Analysis) -> list[str]:
+    c = shapes[0][0]
+    return [
+        f"each of the {c} channels is multiplied by its own learned scale, which starts at "
+        f"{s['init']:g}; shape stays {dims(a.shape)}",
+        f"params: {thousands(c)} (a {c} x 1 x 1 tensor)",
+    ]
+
+
+LAYER_SCALE = LayerSpec(
+    type="LayerScale",
+    category="normalization",
+    prefix="scale",
+    description="Multiplies each channel by a learned scale that starts small, so a residual "
+    "branch starts close to zero (ConvNeXt).",
+    settings=(Setting("init", FLOAT, 1e-6, "initial scale", "value every scale starts at", 0.0, 1000.0),),
+    analyze=_layer_scale_analyze,
+    explain=_layer_scale_explain,
+    card=lambda s: f"per channel, from {s['init']:g}",
+    merge=Merge(
+        lambda names, s: f"{names[0]} * {names[1]}",
+        lambda xs, s: xs[0] * xs[1],
+        parameter=OwnTensor(lambda s, shapes: (shapes[0][0], 1, 1), lambda s: s["init"]),
+    ),
+    forward=SCALE,
+    input_rank=3,
+    backward=Backward(saves_input=True),  # for the scale's gradient
+)
+
+BLOCKS = (BATCH_NORM_2D, BATCH_NORM_1D, LOCAL_RESPONSE_NORM, LAYER_NORM_2D, LAYER_SCALE)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from ..errors import ShapeError
 from ..settings import BOOL, SIZE2, Setting, pair
-from .spec import GLOBAL, Analysis, Arg, LayerSpec, Settings, Shape, TorchForm, Window
+from .spec import GLOBAL, INT64, Analysis, Arg, Backward, Kept, LayerSpec, Settings, Shape, TorchForm, Window
 from .window import expect_image, size_lines, size_text, slide, step_text, xy
 
 
@@ -76,6 +76,15 @@ _WINDOW_ARGS = (
     Arg("padding", "padding", 0),
 )
 
+
+def _indices(s: Settings, shapes: Sequence[Shape], out: Shape) -> tuple[Kept, ...]:
+    # where each maximum came from, one int64 per output value
+    return (Kept(out[0] * out[1] * out[2], INT64),)
+
+
+# max pooling keeps its input and the indices of the maxima
+_MAX_BACKWARD = Backward(saves_input=True, extra=_indices)
+
 MAX_POOL = LayerSpec(
     type="MaxPool2d",
     category="pooling",
@@ -100,6 +109,7 @@ MAX_POOL = LayerSpec(
         settings_from_torch=_stride_none_when_kernel,
     ),
     input_rank=3,
+    backward=_MAX_BACKWARD,
 )
 
 AVG_POOL = LayerSpec(
@@ -129,6 +139,7 @@ AVG_POOL = LayerSpec(
         settings_from_torch=_stride_none_when_kernel,
     ),
     input_rank=3,
+    backward=Backward(saves_input=True),  # torch's kernel keeps the input, if only for its size
 )
 
 
@@ -168,6 +179,8 @@ ADAPTIVE_AVG_POOL = LayerSpec(
         functions=("torch.nn.functional.adaptive_avg_pool2d(input, output_size)",),
     ),
     input_rank=3,
+    # to 1 x 1 torch takes the mean, which keeps nothing; other sizes keep the input
+    backward=Backward(saves_input=lambda s: pair(s["output_size"]) != (1, 1)),
 )
 
 ADAPTIVE_MAX_POOL = LayerSpec(
@@ -185,6 +198,7 @@ ADAPTIVE_MAX_POOL = LayerSpec(
         functions=("torch.nn.functional.adaptive_max_pool2d(input, output_size, return_indices=False)",),
     ),
     input_rank=3,
+    backward=_MAX_BACKWARD,
 )
 
 BLOCKS = (MAX_POOL, AVG_POOL, ADAPTIVE_AVG_POOL, ADAPTIVE_MAX_POOL)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from math import prod
 
 from ..settings import CHOICE, FLOAT, Setting
 from .activation import pointwise_explain, same_shape
-from .spec import Analysis, Arg, LayerSpec, Settings, Shape, TorchForm
+from .spec import MASK, Analysis, Arg, Backward, Kept, LayerSpec, Settings, Shape, TorchForm
 from .window import expect_image
 
 _P = Setting("p", FLOAT, 0.5, "drop probability", "chance of zeroing each value", 0.0, 1.0)
@@ -16,6 +17,25 @@ _ARGS = (
     # a functional dropout's `training` follows the model's mode, which the block follows too
     Arg("training", default=True, ignored=True),
 )
+
+
+def _off(s: Settings) -> bool:
+    return s["p"] == 0  # torch returns the input tensor itself
+
+
+# While training, dropout multiplies by a random tensor and keeps it (not its input): a
+# mask per value (Dropout), per channel (Dropout2d) or per sample (StochasticDepth). With
+# p = 1 torch multiplies by one zero instead.
+def _dropout_mask(s: Settings, shapes: Sequence[Shape], out: Shape) -> tuple[Kept, ...]:
+    return (Kept(1, per_sample=False),) if s["p"] == 1 else (Kept(prod(out), MASK),)
+
+
+def _channel_mask(s: Settings, shapes: Sequence[Shape], out: Shape) -> tuple[Kept, ...]:
+    return (Kept(1, per_sample=False),) if s["p"] == 1 else (Kept(out[0]),)
+
+
+def _path_mask(s: Settings, shapes: Sequence[Shape], out: Shape) -> tuple[Kept, ...]:
+    return (Kept(1, per_sample=s["mode"] == "row"),)
 
 
 def _image_same_shape(s: Settings, shapes: Sequence[Shape]) -> Analysis:
@@ -36,6 +56,8 @@ DROPOUT = LayerSpec(
         _ARGS,
         functions=("torch.nn.functional.dropout(input, p=0.5, training=True, inplace=False)",),
     ),
+    backward=Backward(extra=_dropout_mask, aliases_input=_off),
+    elementwise=True,
 )
 
 DROPOUT_2D = LayerSpec(
@@ -53,6 +75,7 @@ DROPOUT_2D = LayerSpec(
         functions=("torch.nn.functional.dropout2d(input, p=0.5, training=True, inplace=False)",),
     ),
     input_rank=3,
+    backward=Backward(extra=_channel_mask, aliases_input=_off),
 )
 
 STOCHASTIC_DEPTH = LayerSpec(
@@ -75,6 +98,8 @@ STOCHASTIC_DEPTH = LayerSpec(
         (Arg("p", "p"), Arg("mode", "mode"), Arg("training", default=True, ignored=True)),
         functions=("torchvision.ops.stochastic_depth(input, p, mode, training=True)",),
     ),
+    backward=Backward(extra=_path_mask, aliases_input=_off),
+    elementwise=True,  # per sample: the same whatever the layout of a sample's values
 )
 
 BLOCKS = (DROPOUT, DROPOUT_2D, STOCHASTIC_DEPTH)

@@ -35,7 +35,9 @@ COMMANDS: dict[str, Command] = {
     "export": Command(
         "Write the network as PyTorch code, a training script, ONNX or weights.", "builder.cli.export"
     ),
-    "import": Command("Turn an existing PyTorch nn.Module into a ConvCanvas graph.", "builder.cli.import_"),
+    "import": Command(
+        "Turn an existing PyTorch nn.Module or ONNX file into a ConvCanvas graph.", "builder.cli.import_"
+    ),
     "train": Command(
         "Train a network headless and save the run (metrics, checkpoints, weights).", "builder.cli.train"
     ),

@@ -6,7 +6,9 @@ import argparse
 import json
 
 from ..graph import Graph
-from ..inference import OK, Inference, infer, memory_estimate
+from ..inference import OK, Inference, infer
+from ..memory import MemoryEstimate, memory_estimate
+from ..training.config import OPTIMIZERS, TrainConfig
 from .common import EXIT_INVALID, EXIT_OK, open_graph, parse_shape, terminal_safe
 
 
@@ -14,7 +16,16 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("file", help="graph file (.json), or a template name such as lenet5")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     p.add_argument("--input-shape", metavar="C,H,W", help="override the Input shape, e.g. 3,32,32")
-    p.add_argument("--batch-size", type=int, default=None, help="also print a training memory estimate")
+    p.add_argument(
+        "--batch-size", type=int, default=None, help="also estimate the memory to train a batch this size"
+    )
+    d = TrainConfig()
+    p.add_argument(
+        "--optimizer", choices=OPTIMIZERS, default=d.optimizer, help="the optimizer of the memory estimate"
+    )
+    p.add_argument(
+        "--momentum", type=float, default=d.momentum, help="SGD's momentum (0: SGD keeps no state)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -22,20 +33,43 @@ def run(args: argparse.Namespace) -> int:
     if args.input_shape:
         graph.set_input_shape(parse_shape(args.input_shape))
     result = infer(graph)
+    memory = None
+    if args.batch_size and result.valid:
+        memory = memory_estimate(
+            graph, args.batch_size, args.optimizer, momentum=args.momentum, result=result
+        )
     if args.json:
-        print(json.dumps(summary_json(result), indent=2))
+        data = summary_json(result)
+        if memory is not None:
+            settings = {"batch_size": args.batch_size, "optimizer": args.optimizer}
+            data["memory"] = {**settings, **_memory_fields(memory)}
+        print(json.dumps(data, indent=2))
     else:
         print(summary_table(graph, result))
-        if args.batch_size:
-            m = memory_estimate(result, args.batch_size)
-            mib = 1024 * 1024
-            print(
-                f"\ntraining memory at batch {args.batch_size} (Adam, float32): "
-                f"{m.total / mib:,.1f} MiB = weights {m.weights / mib:,.1f} + gradients "
-                f"{m.gradients / mib:,.1f} + optimizer {m.optimizer_state / mib:,.1f} + activations "
-                f"{m.activations / mib:,.1f}"
-            )
+        if memory is not None:
+            print("\n" + memory_table(memory, args.batch_size, args.optimizer))
     return EXIT_OK if result.valid else EXIT_INVALID
+
+
+def _memory_fields(m: MemoryEstimate) -> dict[str, int]:
+    return {
+        "weights": m.weights,
+        "gradients": m.gradients,
+        "optimizer_state": m.optimizer_state,
+        "activations": m.activations,
+        "total": m.total,
+    }
+
+
+def memory_table(m: MemoryEstimate, batch_size: int, optimizer: str) -> str:
+    """The training-memory estimate, one line per kind, in MiB."""
+    lines = [f"training memory at batch {batch_size} ({optimizer}, float32, on CUDA):"]
+    names = {"optimizer_state": "optimizer state", "activations": "activations (kept for backward)"}
+    fields = _memory_fields(m)
+    width = max(len(names.get(k, k)) for k in fields)
+    for key, value in fields.items():
+        lines.append(f"  {names.get(key, key):<{width}}  {value / 2**20:>10,.1f} MiB")
+    return "\n".join(lines)
 
 
 def _fmt_shape(shape) -> str:
@@ -103,7 +137,7 @@ def summary_json(result: Inference) -> dict:
                 "trainable_params": info.trainable,
                 "activations": info.activations,
                 "macs": info.macs,
-                "receptive_field": list(info.receptive_field) if info.receptive_field else None,
+                "receptive_field": list(info.receptive_pixels) if info.receptive_pixels else None,
                 "error": info.error.message if info.error else None,
             }
             for nid, info in ((n, result.nodes[n]) for n in result.order)

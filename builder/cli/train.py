@@ -54,6 +54,11 @@ def configure(p: argparse.ArgumentParser) -> None:
         help="continue from a checkpoint (a run's checkpoints/last.pt or checkpoints/epoch_NNN.pt), "
         "with the same --optimizer and a larger --epochs",
     )
+    p.add_argument(
+        "--weights",
+        help="start from these weights (.safetensors or .pt, e.g. from `convcanvas import --weights-out` "
+        "or an earlier run): fine-tuning; blocks whose shapes changed start fresh",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON record per epoch and a final one")
 
 
@@ -75,8 +80,23 @@ def run(args: argparse.Namespace) -> int:
         if args.out
         else Path("runs") / f"{Path(args.file).stem}-{time.strftime('%Y%m%d-%H%M%S')}"
     )
+    initial = None
+    if args.weights:
+        if args.resume:
+            print("give --weights or --resume, not both: a checkpoint has its own weights", file=sys.stderr)
+            return EXIT_USAGE
+        from ..interop.weights import load_weights
+
+        initial = load_weights(args.weights)  # WeightsError: one line naming the file
     try:
-        trainer = Trainer(graph, config, run_dir=run_dir, resume=args.resume)
+        trainer = Trainer(
+            graph,
+            config,
+            run_dir=run_dir,
+            resume=args.resume,
+            initial_weights=initial,
+            initial_weights_source=str(args.weights),
+        )
     except TrainingError as e:
         print("this network cannot train on this dataset:", file=sys.stderr)
         for issue in e.issues:

@@ -69,7 +69,15 @@ def module_source(graph: Graph, result: Inference | None = None, class_name: str
                 forward.append(f"{var} = x{comment}")
             continue
         if spec.merge is not None:
-            forward.append(f"{var} = {spec.merge.code(args)}{comment}")
+            own = spec.merge.parameter
+            if own is not None:
+                shape = own.shape(node.settings, info.input_shapes)
+                fill = own.fill(node.settings)
+                init.append(
+                    f"self.{nid} = nn.Parameter(torch.full({shape!r}, {fill!r}))  # -> {_shape(info.shape)}"
+                )
+                args = [f"self.{nid}", *args]
+            forward.append(f"{var} = {spec.merge.code(args, node.settings)}{comment}")
         else:
             call = spec.torch_code(node.settings, info.input_shapes)
             init.append(f"self.{nid} = {call}  # -> {_shape(info.shape)}")

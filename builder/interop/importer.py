@@ -24,8 +24,8 @@ from typing import Any
 import torch
 from torch import fx, nn
 
-from ..blocks import ADD, CATALOG, CONCAT, MULTIPLY, Arg, LayerSpec
-from ..errors import ConvCanvasError
+from ..blocks import ADD, CATALOG, CONCAT, MULTIPLY, SCALE, SLICE, Arg, ChannelsLast, LayerSpec
+from ..errors import ConvCanvasError, SettingError
 from ..graph import Graph, is_valid_id
 from ..inference import infer
 from ..layout import apply_layout
@@ -45,11 +45,17 @@ class ImportFailed(ConvCanvasError):
 class ImportResult:
     graph: Graph
     weight_names: dict[str, str] = field(default_factory=dict)  # graph key -> module key
+    # graph key -> its shape where the block holds a module's tensor in another shape (a
+    # channels-last nn.Linear's (out, in) weight is a 1x1 convolution's (out, in, 1, 1))
+    reshaped: dict[str, tuple[int, ...]] = field(default_factory=dict, kw_only=True)
 
     def state_dict_from(self, module: nn.Module) -> dict[str, torch.Tensor]:
-        """The module's weights under the imported graph's names."""
+        """The module's weights under the imported graph's names (and in its shapes)."""
         original = module.state_dict()
-        return {new: original[old] for new, old in self.weight_names.items()}
+        state = {new: original[old] for new, old in self.weight_names.items()}
+        for key, shape in self.reshaped.items():
+            state[key] = state[key].reshape(shape)
+        return state
 
 
 def _canonical(value: Any) -> Any:
@@ -117,6 +123,16 @@ def _recognisers() -> tuple[dict[type, LayerSpec], dict[Any, _Signature], dict[s
     return modules, functions, methods
 
 
+@functools.cache
+def _channels_last_forms() -> dict[type, tuple[LayerSpec, ChannelsLast]]:
+    """Module classes that do a block's work on a channels-last tensor, read from the catalog."""
+    return {
+        _resolve(f"torch.nn.{form.module}"): (spec, form)
+        for spec in CATALOG.values()
+        if spec.torch is not None and (form := spec.torch.channels_last) is not None
+    }
+
+
 def _settings_from(spec: LayerSpec, read: Callable[[Arg], Any], given: Callable[[Arg], bool]) -> dict:
     """A block's settings from torch's arguments, refusing any value a setting cannot represent."""
     assert spec.torch is not None
@@ -177,16 +193,36 @@ def import_module(
         ) from None
     finally:
         module.train(was_training)
+    description = (type(module).__doc__ or "").strip().split("\n")[0]
+    return import_graph_module(traced, input_shape, name, description)
+
+
+def import_graph_module(
+    traced: fx.GraphModule,
+    input_shape: tuple[int, int, int],
+    name: str,
+    description: str = "",
+    describe: Callable[[fx.Node], str] | None = None,
+) -> ImportResult:
+    """The graph of an already traced module (the ONNX importer builds one), or `ImportFailed`.
+
+    `describe` names an fx node in problem messages; by default its module or function and
+    source line.
+    """
     modules = dict(traced.named_modules())
-    graph = Graph(name=name, description=(type(module).__doc__ or "").strip().split("\n")[0])
+    graph = Graph(name=name, description=description)
     weight_names: dict[str, str] = {}
     problems: list[str] = []
     value_of: dict[fx.Node, str | None] = {}  # fx node -> graph node id producing it
     used_targets: dict[str, str] = {}
     imported_modules: dict[str, tuple[nn.Module, str]] = {}  # graph id -> (module, where)
+    # graph id -> (module, where, its form) for a channels-last module that became a block
+    converted: dict[str, tuple[nn.Module, str, ChannelsLast]] = {}
     sizes: set[fx.Node] = set()  # x.size(0) nodes, for view(x.size(0), -1)
 
     def where(node: fx.Node) -> str:
+        if describe is not None:
+            return describe(node)
         if node.op == "call_module":
             text = f"module '{node.target}' ({type(modules[node.target]).__name__})"
         else:
@@ -210,6 +246,7 @@ def import_module(
             graph.connect(i, graph_id)
         value_of[node] = graph_id
 
+    layout = _Layout(graph, value_of, traced, weight_names, where)
     for node in traced.graph.nodes:
         try:
             if node.op == "placeholder":
@@ -223,11 +260,15 @@ def import_module(
             elif node.op == "call_module":
                 m = modules[node.target]
                 spec = _recognisers()[0].get(type(m))
+                form = None
+                if node.args and node.args[0] in layout.channels_last:
+                    spec, form = layout.module_block(node, type(m), spec)
                 if spec is None:
                     problems.append(f"{where(node)}: no matching block")
                     value_of[node] = None
                     continue
-                block_type, settings = spec.type, _module_settings(spec, m)
+                block_type = spec.type
+                settings = form.settings(m) if form and form.settings else _module_settings(spec, m)
                 node_id = _id_for(node.target)
                 if node.target in used_targets and any(True for _ in m.parameters()):
                     problems.append(
@@ -240,15 +281,21 @@ def import_module(
                 graph_id = value_of[node]
                 used_targets[node.target] = graph_id or ""
                 if graph_id:
-                    imported_modules[graph_id] = (m, where(node))
+                    if form is None:
+                        imported_modules[graph_id] = (m, where(node))
+                    else:
+                        converted[graph_id] = (m, where(node), form)
                     for key in m.state_dict():
                         weight_names[f"{graph_id}.{key}"] = f"{node.target}.{key}"
             elif node.op in ("call_function", "call_method"):
-                _convert_call(node, add, value_of, sizes, graph, problems, where)
+                if not layout.convert(node, add):
+                    _convert_call(node, add, value_of, sizes, graph, problems, where)
+            elif node.op == "get_attr":
+                layout.parameter(node)
             else:
-                problems.append(f"{where(node)}: parameters used directly are not supported")
+                problems.append(f"{where(node)}: {node.op} is not supported")
                 value_of[node] = None
-        except (ValueError, TypeError) as e:
+        except (ValueError, TypeError, SettingError) as e:
             problems.append(f"{where(node)}: {e}")
             value_of[node] = None
     if problems:
@@ -258,11 +305,13 @@ def import_module(
     if not result.valid:
         raise ImportFailed(name, [str(e) for e in result.errors], "the imported network does not check out")
     mismatches = _input_mismatches(graph, result, imported_modules)
+    reshaped: dict[str, tuple[int, ...]] = {}
+    mismatches += _tensor_mismatches(graph, result, converted, layout, weight_names, reshaped)
     if mismatches:
         raise ImportFailed(
             name, mismatches, "its layers do not fit the input shape given (check --input-shape)"
         )
-    return ImportResult(graph, weight_names)
+    return ImportResult(graph, weight_names, reshaped=reshaped)
 
 
 def _input_mismatches(graph: Graph, result, imported_modules: dict[str, tuple[nn.Module, str]]) -> list[str]:
@@ -276,7 +325,8 @@ def _input_mismatches(graph: Graph, result, imported_modules: dict[str, tuple[nn
         for arg in spec.torch.args:
             if arg.from_input is None:
                 continue
-            built, reaching = getattr(module, arg.name), arg.from_input(shapes)
+            built = arg.read(module) if arg.read else getattr(module, arg.name)
+            reaching = arg.from_input(shapes)
             if built != reaching:
                 shape = " x ".join(map(str, shapes[0]))
                 problems.append(f"{where} was built for {arg.name}={built}, but its input is {shape}")
@@ -445,3 +495,217 @@ def load_module_spec(spec: str) -> tuple[nn.Module, str]:
     if not isinstance(instance, nn.Module):
         raise ConvCanvasError(f"{spec} is not a torch.nn.Module")
     return instance, name
+
+
+_TO_CHANNELS_LAST = (0, 2, 3, 1)
+_TO_CHANNELS_FIRST = (0, 3, 1, 2)
+
+
+class _Layout:
+    """What the importer follows besides which block computes each value.
+
+    - Channels-last sections: ``permute(0, 2, 3, 1)`` makes a value channels-last and
+      ``permute(0, 3, 1, 2)`` makes it channels-first again, both without a block. In
+      between, a module that the catalog declares as a block's channels-last form
+      (``nn.Linear`` for a 1x1 Conv2d, ``nn.LayerNorm`` for LayerNorm2d) becomes that block
+      and element-wise blocks pass; anything else is refused.
+    - Parameters used directly (``get_attr``): one of shape C x 1 x 1 multiplied with a value
+      is the block whose forward kind is SCALE (LayerScale), carrying that parameter.
+    - Channel splits: ``x.chunk(n, dim=1)`` followed by ``[i]``, and ``x[:, a:b]``, are the
+      block whose forward kind is SLICE, one per part.
+    """
+
+    def __init__(self, graph: Graph, value_of: dict, traced: fx.GraphModule, weight_names: dict, where):
+        self.graph, self.value_of, self.traced = graph, value_of, traced
+        self.weight_names, self.where = weight_names, where
+        self.channels_last: set[fx.Node] = set()
+        self.parameters: dict[fx.Node, str] = {}  # get_attr node -> its target
+        self.chunks: dict[fx.Node, tuple[fx.Node, int]] = {}  # chunk node -> (input, parts)
+        self.scales: dict[str, tuple[torch.Tensor, str]] = {}  # graph id -> (tensor, where)
+
+    def module_block(self, node: fx.Node, cls: type, spec: LayerSpec | None):
+        """(spec, channels-last form or None) for a module called on a channels-last value."""
+        self.channels_last.add(node)
+        found = _channels_last_forms().get(cls)
+        if found is not None:
+            return found
+        if spec is not None and spec.elementwise:
+            return spec, None
+        raise ValueError(self._refusal())
+
+    def _refusal(self) -> str:
+        forms = sorted({f"nn.{form.module}" for _, form in _channels_last_forms().values()})
+        return (
+            "it works on a channels-last tensor (after permute(0, 2, 3, 1)), where only "
+            f"{', '.join(forms)} and element-wise blocks can be imported; permute back with "
+            "permute(0, 3, 1, 2) before it"
+        )
+
+    def parameter(self, node: fx.Node) -> None:
+        """A parameter read directly: kept for the multiplication that makes it a LayerScale."""
+        for user in node.users:
+            if not (user.op == "call_function" and user.target in _MULTIPLIES) and not (
+                user.op == "call_method" and user.target in ("mul", "__mul__")
+            ):
+                used_by = getattr(user.target, "__name__", user.target)
+                raise ValueError(
+                    f"parameter '{node.target}' is used directly by {user.op} '{used_by}'; only a "
+                    "C x 1 x 1 parameter multiplied with a value (a LayerScale) is supported"
+                )
+        self.parameters[node] = str(node.target)
+        self.value_of[node] = None
+
+    def channels(self, node: fx.Node) -> int:
+        """The channel count of an imported value, from the graph imported so far."""
+        graph_id = self.value_of.get(node)
+        info = infer(self.graph).nodes.get(graph_id) if graph_id else None
+        if info is None or info.shape is None:
+            raise ValueError("the channel count of its input is unknown (a part before it did not import)")
+        return info.shape[0]
+
+    def convert(self, node: fx.Node, add) -> bool:
+        """Import `node` if it is a layout change, a channel split or a LayerScale; False if
+        it is none of those (the caller converts it); ValueError if it cannot be imported."""
+        target, args = node.target, node.args
+        method = target if node.op == "call_method" else None
+        x = args[0] if args else None
+        on_last = x in self.channels_last
+        if target is torch.permute or method == "permute":
+            dims = args[1] if len(args) == 2 and isinstance(args[1], tuple | list) else args[1:]
+            dims = tuple(d % 4 for d in dims) if all(isinstance(d, int) for d in dims) else dims
+            if dims == (_TO_CHANNELS_FIRST if on_last else _TO_CHANNELS_LAST):
+                self.value_of[node] = self.value_of.get(x)
+                if not on_last:
+                    self.channels_last.add(node)
+                return True
+            raise ValueError(
+                f"permute to {dims} (only to channels-last (0, 2, 3, 1) and back (0, 3, 1, 2), "
+                "around blocks that work on either layout)"
+            )
+        if method == "contiguous" and len(args) == 1:  # a copy in the same layout
+            self.value_of[node] = self.value_of.get(x)
+            if on_last:
+                self.channels_last.add(node)
+            return True
+        if target in _MULTIPLIES or method in ("mul", "__mul__"):
+            return self._scale(node, add)
+        if target is torch.chunk or method == "chunk":
+            self._chunk(node)
+            return True
+        if target is operator.getitem and (x in self.chunks or isinstance(args[1], tuple)):
+            self._slice(node, add)
+            return True
+        if any(a in self.channels_last for a in node.all_input_nodes):
+            _, functions, methods = _recognisers()
+            signature = functions.get(target) if node.op == "call_function" else methods.get(target)
+            if signature is None or not signature.spec.elementwise or not on_last:
+                raise ValueError(self._refusal())
+            spec = signature.spec
+            add(node, spec.type, _call_settings(signature, node), [x], self.graph.new_id(spec.type))
+            self.channels_last.add(node)
+            return True
+        return False
+
+    def _scale(self, node: fx.Node, add) -> bool:
+        params = [a for a in node.args if a in self.parameters]
+        if not params:
+            return False
+        values = [a for a in node.args if isinstance(a, fx.Node) and a not in self.parameters]
+        param = params[0]
+        tensor = self.traced.get_parameter(self.parameters[param])
+        if len(params) != 1 or len(values) != 1 or values[0] in self.channels_last:
+            raise ValueError(
+                f"parameter '{param.target}' is multiplied with {len(values)} channels-first value(s); "
+                "a LayerScale multiplies one C x H x W value by a C x 1 x 1 parameter"
+            )
+        if tensor.dim() != 3 or tuple(tensor.shape[1:]) != (1, 1):
+            raise ValueError(
+                f"parameter '{param.target}' has shape {tuple(tensor.shape)}; only a C x 1 x 1 "
+                "per-channel scale (LayerScale) is supported"
+            )
+        block = _block_with(SCALE)
+        spec = CATALOG[block]
+        first = float(tensor.flatten()[0])
+        same = bool((tensor == first).all())  # an untrained scale: record where it starts
+        settings = {"init": first} if same else {}
+        add(node, block, settings, values, _id_for(self.parameters[param]))
+        if self.value_of.get(node):
+            made = self.value_of[node]
+            self.weight_names[made] = self.parameters[param]
+            self.scales[made] = (tensor.detach(), self.where(node))
+        assert spec.merge is not None and spec.merge.parameter is not None, f"{block} owns a tensor"
+        return True
+
+    def _chunk(self, node: fx.Node) -> None:
+        x, *rest = node.args
+        parts = rest[0] if rest else node.kwargs.get("chunks")
+        dim = rest[1] if len(rest) > 1 else node.kwargs.get("dim", 0)
+        if dim not in (1, -3):
+            raise ValueError(f"chunk along dim {dim} (only channels, dim=1)")
+        if not isinstance(parts, int) or any(
+            u.op != "call_function" or u.target is not operator.getitem for u in node.users
+        ):
+            raise ValueError("only x.chunk(n, dim=1) followed by indexing each part is supported")
+        self.chunks[node] = (x, parts)
+        self.value_of[node] = None
+
+    def _slice(self, node: fx.Node, add) -> None:
+        """A part of a chunk, or x[:, a:b]: the channels [start, end) of one value."""
+        source, index = node.args
+        if source in self.chunks:
+            x, parts = self.chunks[source]
+            c = self.channels(x)
+            size = -(-c // parts)  # torch.chunk: parts of ceil(C / n) channels, the last smaller
+            start, end = index * size, min(c, (index + 1) * size)
+        else:
+            x = source
+            rows, channels = (*index, slice(None))[:2]
+            if (
+                len(index) > 2
+                or rows != slice(None)
+                or not isinstance(channels, slice)
+                or channels.step not in (None, 1)
+            ):
+                raise ValueError(f"indexing with {index!r} (only channel ranges x[:, a:b])")
+            c = self.channels(x)
+            start, end, _ = channels.indices(c)
+        if x in self.channels_last:
+            raise ValueError(self._refusal())
+        block = _block_with(SLICE)
+        add(node, block, {"start": start, "end": end}, [x], self.graph.new_id(block))
+
+
+def _tensor_mismatches(
+    graph: Graph,
+    result,
+    converted: dict[str, tuple[nn.Module, str, ChannelsLast]],
+    layout: _Layout,
+    weight_names: dict[str, str],
+    reshaped: dict[str, tuple[int, ...]],
+) -> list[str]:
+    """Channels-last modules and LayerScale parameters whose sizes differ from what reaches
+    them; fills `reshaped` with the block's shape for each tensor a block holds differently."""
+    problems = []
+    for node_id, (module, where, form) in converted.items():
+        node, shapes = graph.nodes[node_id], result.nodes[node_id].input_shapes
+        spec = CATALOG[node.type]
+        built, channels = form.channels(module), shapes[0][0]
+        if built != channels:
+            shape = " x ".join(map(str, shapes[0]))
+            problems.append(f"{where} was built for {built} channels, but its input is {shape}")
+            continue
+        with torch.device("meta"):
+            own = spec.build_module(node.settings, shapes).state_dict()
+        original = module.state_dict()
+        for key, tensor in own.items():
+            if tuple(tensor.shape) != tuple(original[key].shape):
+                reshaped[f"{node_id}.{key}"] = tuple(tensor.shape)
+    for node_id, (tensor, where) in layout.scales.items():
+        node, shapes = graph.nodes[node_id], result.nodes[node_id].input_shapes
+        merge = CATALOG[node.type].merge
+        assert merge is not None and merge.parameter is not None
+        expected = merge.parameter.shape(node.settings, shapes)
+        if tuple(tensor.shape) != tuple(expected):
+            shape = " x ".join(map(str, shapes[0]))
+            problems.append(f"{where}: its parameter is {tuple(tensor.shape)}, but its input is {shape}")
+    return problems

@@ -41,7 +41,13 @@ class NetworkModule(nn.Module):
                     module.requires_grad_(False)
                 self.add_module(nid, module)
             if spec.merge is not None:
-                self._merges[nid] = spec.merge
+                own = spec.merge.parameter
+                if own is not None:  # registered under the node id, as exported code does
+                    shape = own.shape(node.settings, info.input_shapes)
+                    tensor = nn.Parameter(torch.full(shape, own.fill(node.settings)))
+                    tensor.requires_grad_(not node.frozen)
+                    self.register_parameter(nid, tensor)
+                self._merges[nid] = (spec.merge, node.settings, own is not None)
             for s in sources:
                 last_use[s] = len(steps)
             steps.append((nid, spec.forward, sources))
@@ -64,7 +70,9 @@ class NetworkModule(nn.Module):
             elif kind == MODULE:
                 out = getattr(self, nid)(values[sources[0]])
             else:
-                out = self._merges[nid].run([values[s] for s in sources])
+                merge, settings, owns = self._merges[nid]
+                tensors = [values[s] for s in sources]
+                out = merge.run([getattr(self, nid), *tensors] if owns else tensors, settings)
             values[nid] = out
             if keep is None or nid in keep:
                 kept[nid] = out

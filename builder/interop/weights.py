@@ -87,3 +87,23 @@ def load_weights(path: str | Path) -> dict:
     ):
         raise WeightsError(f"{path} holds {type(state).__name__}, not a dictionary of named tensors; {fix}")
     return state
+
+
+def fitting_weights(model_state: dict, weights: dict) -> tuple[dict, list[str]]:
+    """The entries of `weights` that fit a model whose state dict is `model_state` (same name
+    and shape), and the names of the model's blocks that get none of theirs and so start
+    from fresh values: blocks added or changed since the weights were made."""
+    fitting = {
+        k: v for k, v in weights.items() if k in model_state and tuple(v.shape) == tuple(model_state[k].shape)
+    }
+    fresh = sorted({k.split(".", 1)[0] for k in model_state if k not in fitting})
+    return fitting, fresh
+
+
+def fresh_blocks_message(fresh: list[str], source: str) -> str:
+    """One line for a run or export that starts some blocks from fresh values."""
+    shown = ", ".join(fresh[:6]) + (f" and {len(fresh) - 6} more" if len(fresh) > 6 else "")
+    return (
+        f"{len(fresh)} block(s) start from fresh values, not from {source}: {shown} "
+        "(added or changed since those weights were made)"
+    )

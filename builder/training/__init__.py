@@ -10,6 +10,7 @@
     batches.py        a dataset on the training device, drawn from as whole batches
     checkpoints.py    the run folder: settings, metrics log, checkpoints, weights; resuming
     engine.py         Trainer: the training loop as a generator of records
+    user_images.py    a drawn digit or an image file made ready for a trained network (MNIST-style)
 
 Names are resolved on first use so that importing the configuration stays light.
 """
@@ -54,6 +55,10 @@ _HOME = {
     ),
     **dict.fromkeys(
         ("DATASETS", "NUM_CLASSES", "SHAPES", "default_data_dir"), "builder.training.known_datasets"
+    ),
+    **dict.fromkeys(
+        ("center_digit", "normalise_image", "prepare_drawing", "prepare_image_file", "resize_image"),
+        "builder.training.user_images",
     ),
 }
 

@@ -29,6 +29,7 @@ from .known_datasets import (
     NUM_CLASSES,
     SHAPES,
     default_data_dir,
+    normalisation,
 )
 
 # what parsing a damaged or foreign file raises: torch.load, pickle, torchvision's idx reader
@@ -102,8 +103,7 @@ def _mnist_mini() -> Dataset:
         arrays["test_images"].unsqueeze(1),
         arrays["test_labels"].long(),
         DIGITS,
-        (0.1307,),
-        (0.3081,),
+        *normalisation("mnist-mini"),
     )
 
 

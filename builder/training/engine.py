@@ -28,8 +28,10 @@ from torch import nn
 
 from ..errors import ConvCanvasError, InvalidGraphError, Issue
 from ..graph import Graph
-from ..inference import infer, memory_estimate, scores_node
+from ..inference import infer, scores_node
 from ..interop.torch_model import NetworkModule
+from ..interop.weights import fitting_weights, fresh_blocks_message
+from ..memory import memory_estimate
 from .batches import DeviceData
 from .checkpoints import (
     RunFolder,
@@ -120,6 +122,8 @@ class Trainer:
         run_dir: str | os.PathLike | None = None,
         resume: str | os.PathLike | None = None,
         on_download: Callable[[DownloadProgress], None] | None = None,
+        initial_weights: dict[str, torch.Tensor] | None = None,
+        initial_weights_source: str = "the given weights",
     ):
         here = None if config.device == "auto" else [d for d, _ in available_devices()]
         problems = config.problems(here)
@@ -131,6 +135,9 @@ class Trainer:
         self.run_dir = Path(run_dir) if run_dir else None
         self._resume = Path(resume) if resume else None
         self._checkpoint = load_checkpoint(self._resume) if self._resume else None
+        # fine-tuning: start from these (imported or an earlier run's) instead of fresh values
+        self._initial = (initial_weights, initial_weights_source) if initial_weights else None
+        self.fresh_blocks: list[str] = []
         if self._checkpoint is not None and self._resume is not None:
             check_resumable(self._checkpoint, config, self._resume)
             graph = checkpoint_graph(self._checkpoint, self._resume)  # it goes on training its own graph
@@ -182,6 +189,8 @@ class Trainer:
             yield self._emit(self._run_started(run))
             if self.dataset.skipped:
                 yield self._emit(DataWarning(skipped_message(self.dataset)))
+            if self.fresh_blocks and self._initial is not None:
+                yield self._emit(DataWarning(fresh_blocks_message(self.fresh_blocks, self._initial[1])))
             run.started = time.perf_counter()
             for epoch in range(run.state.epoch, self.config.epochs):
                 trained = yield from self._train_epoch(run, epoch)
@@ -215,6 +224,9 @@ class Trainer:
         state = TrainingState(base_lr=cfg.lr)
         if self._checkpoint is not None:
             state = restore(self._checkpoint, model, optimizer, generator, self._resume)
+        elif self._initial is not None:
+            fitting, self.fresh_blocks = fitting_weights(model.state_dict(), self._initial[0])
+            model.load_state_dict(fitting, strict=False)
         data = DeviceData(self.dataset, self.device, precision.memory_format)
         steps_per_epoch = max(1, math.ceil(len(data.train_x) / cfg.batch_size))
         return _Run(
@@ -392,7 +404,14 @@ class Trainer:
     def _out_of_memory_message(self, error: BaseException) -> str:
         """What ran out (the device actually used), how much the run needs, and a batch size to try."""
         cfg = self.config
-        estimate = memory_estimate(self.result, cfg.batch_size, cfg.optimizer)
+        estimate = memory_estimate(
+            self.graph,
+            cfg.batch_size,
+            cfg.optimizer,
+            momentum=cfg.momentum,
+            device=self.device.type,
+            result=self.result,
+        )
         smaller = max(1, cfg.batch_size // 2)
         per_sample = max(1, estimate.activations // cfg.batch_size)
         fixed = estimate.total - estimate.activations

@@ -40,6 +40,14 @@ SHAPES = {
 NUM_CLASSES = {"mnist-mini": 10, "mnist": 10, "fashion-mnist": 10, "cifar10": 10, "cifar100": 100}
 
 
+def normalisation(name: str) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """The per-channel (mean, std) that training normalises dataset `name`'s images with
+    (pixels in 0..1); the bundled MNIST subset uses MNIST's. A `KeyError` for an image
+    folder, whose statistics come from its own images (`Dataset.mean` and `.std`)."""
+    _, mean, std, _ = _TORCHVISION["mnist" if name == "mnist-mini" else name]
+    return mean, std
+
+
 def default_data_dir() -> Path:
     """Per-user data folder, e.g. ~/.local/share/convcanvas/datasets."""
     import platformdirs

@@ -28,7 +28,7 @@ class RunStarted:
 
 @dataclass(frozen=True, slots=True)
 class DataWarning:
-    """Something about the data the run goes on without, such as images it could not read."""
+    """Something the run goes on without: images it could not read, weights that no longer fit."""
 
     message: str  # what happened and what to do about it
 

@@ -90,6 +90,58 @@ def test_conv2d_matches_torch_over_grid():
     assert valid > 500 and invalid > 500
 
 
+def test_conv_transpose2d_matches_torch_over_grid():
+    valid = invalid = 0
+    for shape, kernel, stride, padding, output_padding, dilation, groups, bias in itertools.product(
+        IMAGES,
+        [1, 3, (2, 4)],
+        [1, 2, (3, 1)],
+        [0, 1, (2, 0)],
+        [0, 1, (0, 2)],
+        [1, 2],
+        [1, 2],
+        [True, False],
+    ):
+        ok = check(
+            "ConvTranspose2d",
+            dict(
+                out_channels=4,
+                kernel_size=kernel,
+                stride=stride,
+                padding=padding,
+                output_padding=output_padding,
+                dilation=dilation,
+                groups=groups,
+                bias=bias,
+            ),
+            [shape],
+        )
+        valid += ok
+        invalid += not ok
+    # both sides of every rule: groups, output padding below stride or dilation, cropping
+    assert valid > 1000 and invalid > 1000
+
+
+def test_upsample_matches_torch_over_grid():
+    outcomes = set()
+    for shape, scale, mode, align_corners in itertools.product(
+        IMAGES, [1, 2, (2, 3), 4], ["nearest", "bilinear"], [False, True]
+    ):
+        outcomes.add(
+            check("Upsample", dict(scale_factor=scale, mode=mode, align_corners=align_corners), [shape])
+        )
+    assert outcomes == {True, False}  # nearest with align corners is refused by both
+
+
+def test_channel_shuffle_and_layer_norm_match_torch_over_grid():
+    outcomes = set()
+    for shape, groups in itertools.product([*IMAGES, (12, 2, 3)], [1, 2, 3, 4]):
+        outcomes.add(check("ChannelShuffle", {"groups": groups}, [shape]))
+    assert outcomes == {True, False}
+    for shape, eps, affine in itertools.product(IMAGES, [1e-5, 1e-6], [True, False]):
+        assert check("LayerNorm2d", {"eps": eps, "affine": affine}, [shape])
+
+
 @pytest.mark.parametrize("block_type", ["MaxPool2d", "AvgPool2d"])
 def test_pooling_matches_torch_over_grid(block_type):
     outcomes = set()
@@ -234,17 +286,44 @@ ORACLE_CASES = {
     "Flatten": [({}, (3, 4, 4))],
     "Linear": [({"out_features": 5, "bias": False}, (12,))],
     "Identity": [({}, (3, 4, 4))],
+    "ConvTranspose2d": [
+        ({"out_channels": 4, "kernel_size": 3, "stride": 2, "padding": 1, "output_padding": 1}, (2, 5, 5)),
+        ({"out_channels": 6, "kernel_size": (2, 3), "stride": (2, 1), "dilation": 2, "groups": 2}, (4, 3, 4)),
+    ],
+    "Upsample": [
+        ({"scale_factor": 2}, (2, 3, 4)),
+        ({"scale_factor": (2, 3), "mode": "bilinear"}, (2, 3, 4)),
+        ({"scale_factor": 2, "mode": "bilinear", "align_corners": True}, (2, 3, 4)),
+    ],
+    "ChannelShuffle": [({"groups": 3}, (6, 2, 2))],
+    "LayerNorm2d": [({"eps": 1e-6}, (5, 3, 4)), ({"affine": False}, (5, 3, 4))],
 }
-# blocks that are not torch modules, each with its own test above or in test_inference_rules
-NOT_MODULES = {"Input", "Add", "Concat", "Multiply"}
+# blocks that are not torch modules: an expression (`LayerSpec.merge`), checked against its
+# `run` in test_expression_blocks, or the Input
+NOT_MODULES = {"Input", "Add", "Concat", "Multiply", "Slice", "LayerScale"}
+EXPRESSION_CASES = {
+    "Add": [({}, [(3, 4, 4), (3, 4, 4), (3, 4, 4)]), ({}, [(6,), (6,)])],
+    "Concat": [({}, [(3, 4, 4), (2, 4, 4)]), ({}, [(3,), (5,)])],
+    "Multiply": [({}, [(3, 4, 4), (3, 1, 1)]), ({}, [(3, 1, 1), (3, 4, 4)])],
+    "Slice": [
+        ({"start": 0, "end": 2}, [(5, 3, 3)]),
+        ({"start": 2, "end": 5}, [(5, 3, 3)]),
+        ({"start": 3, "end": 4}, [(6,)]),
+    ],
+    "LayerScale": [({"init": 0.5}, [(4, 3, 3)])],
+}
 
 
 def test_every_block_type_is_fully_declared():
     for block_type, spec in CATALOG.items():
         assert spec.card_text(spec.defaults()), f"{block_type} has no card text"
         assert spec.description, f"{block_type} has no description"
+        # checked against autograd by test_memory.py's MEMORY_CASES
+        assert spec.backward is not None, f"{block_type} does not declare what its backward keeps"
         if spec.torch is None:
             assert block_type in NOT_MODULES, f"{block_type}: not a torch module and not tested as one"
+            if spec.merge is not None:
+                assert block_type in EXPRESSION_CASES, f"{block_type} has no case in EXPRESSION_CASES"
             continue
         assert block_type in ORACLE_CASES, f"{block_type} has no oracle case in ORACLE_CASES"
         for name in spec.fixes:
@@ -354,3 +433,35 @@ def test_multiply_broadcasts_a_channel_gate_like_torch():
         with pytest.raises(ShapeError) as e:
             CATALOG["Multiply"].infer({}, [a, bad])
         assert e.value.fix
+
+
+@pytest.mark.parametrize("block_type", sorted(EXPRESSION_CASES))
+def test_expression_blocks(block_type):
+    """A block that is an expression: its shape and parameters equal what its `run` gives, and
+    its exported `code` computes the same values."""
+    spec = CATALOG[block_type]
+    for raw, shapes in EXPRESSION_CASES[block_type]:
+        settings = coerce_settings(block_type, raw)
+        a = spec.analyze(settings, shapes)
+        xs = [torch.randn(2, *s) for s in shapes]
+        names = [f"x{i}" for i in range(len(xs))]
+        own = spec.merge.parameter
+        if own is not None:
+            shape = own.shape(settings, shapes)
+            tensor = torch.full(shape, own.fill(settings))
+            xs, names = [tensor, *xs], ["w", *names]
+            assert a.learnable == tensor.numel()
+        else:
+            assert a.learnable == 0
+        y = spec.merge.run(xs, settings)
+        assert tuple(y.shape[1:]) == a.shape
+        code = spec.merge.code(names, settings)
+        assert torch.equal(eval(code, {"torch": torch, **dict(zip(names, xs, strict=True))}), y)
+
+
+def test_slice_refuses_ranges_outside_the_input():
+    spec = CATALOG["Slice"]
+    for settings, setting in [({"start": 2, "end": 7}, "end"), ({"start": 3, "end": 3}, "start")]:
+        with pytest.raises(ShapeError) as e:
+            spec.analyze(coerce_settings("Slice", settings), [(6, 4, 4)])
+        assert e.value.setting == setting and str(settings["end"]) in e.value.message

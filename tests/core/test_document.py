@@ -108,3 +108,50 @@ def test_save_is_atomic_when_the_write_fails(tmp_path, monkeypatch):
         save_graph(chain((1, 8, 8), "ReLU"), path)
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["net.json"]  # no temp file left behind
+
+
+def test_groups_origins_and_output_round_trip():
+    graph = chain((1, 8, 8), "ReLU", "Tanh")
+    graph.nodes["relu1"].group = "layer2.0"
+    graph.nodes["relu1"].origin = "layer2.0.relu"
+    graph.output = "tanh1"
+    data = json.loads(dumps_graph(graph))
+    assert data["version"] == 2 and data["output"] == "tanh1"
+    assert data["nodes"][1]["group"] == "layer2.0" and data["nodes"][1]["origin"] == "layer2.0.relu"
+    assert "group" not in data["nodes"][2]  # defaults stay out of the file
+    again = loads_graph(dumps_graph(graph))
+    assert again == graph and again.nodes["relu1"].group == "layer2.0" and again.output == "tanh1"
+
+
+def test_version_1_files_open_with_the_output_version_1_chose():
+    graph = chain((1, 8, 8), "ReLU", "Tanh")
+    graph.connect("relu1", graph.add_node("Sigmoid").id)
+    data = json.loads(dumps_graph(graph))
+    assert "output" not in data  # nothing marked: the file says nothing, as version 1 files
+    assert loads_graph(json.dumps(data)).output is None  # version 2 without a mark: ambiguous
+    old = loads_graph(json.dumps({**data, "version": 1}))
+    assert old.output == "sigmoid1"  # the last unused end in depth-first order
+    assert json.loads(dumps_graph(old))["output"] == "sigmoid1"  # and now it is explicit
+
+
+@pytest.mark.parametrize(
+    "change, expected",
+    [
+        ({"group": "layer2..0"}, "empty part"),
+        ({"group": 3}, "group must be text"),
+        ({"origin": "a\nb"}, "control characters"),
+        ({"origin": "x" * 400}, "longer than"),
+    ],
+)
+def test_bad_group_or_origin_is_refused_with_its_place(change, expected):
+    data = json.loads(lenet_text())
+    data["nodes"][1].update(change)
+    (problem,) = problems_of(json.dumps(data))
+    assert problem.startswith("nodes[1]") and expected in problem
+
+
+def test_output_naming_no_node_is_refused():
+    data = json.loads(lenet_text())
+    data["output"] = "nowhere"
+    (problem,) = problems_of(json.dumps(data))
+    assert '"output"' in problem and "nowhere" in problem

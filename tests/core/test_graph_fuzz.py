@@ -62,8 +62,10 @@ def valid_graphs(draw):
         node = graph.add_node(block_type, block_params(draw, block_type))
         for s in sources:
             graph.connect(s, node.id)
+        previous, graph.output = graph.output, node.id  # side branches stay, unused
         if not infer(graph).valid:
             graph.remove_node(node.id)
+            graph.output = previous
     if len(graph.nodes) == 1:  # every addition was refused: a network needs a block
         graph.connect("input", graph.add_node("ReLU").id)
     return graph

@@ -178,13 +178,34 @@ def test_empty_graph_and_lone_input_say_what_to_do():
     assert not result.valid and [(e.node, e.code) for e in result.errors] == [("input", "no_layers")]
 
 
-def test_dangling_branch_is_a_warning():
+def test_two_unused_ends_are_ambiguous_until_one_is_marked_as_output():
     g = chain((1, 8, 8), "ReLU", "Tanh")
     g.add_node("Sigmoid")
     g.connect("relu1", "sigmoid1")
     result = infer(g)
-    assert result.valid and result.output == "sigmoid1"
-    assert [w.code for w in result.warnings] == ["unused_output"]
+    (error,) = result.errors
+    assert error.code == "ambiguous_output" and "tanh1, sigmoid1" in error.message
+    assert "mark" in error.fix
+
+    g.output = "tanh1"
+    result = infer(g)
+    assert result.valid and result.output == "tanh1"
+    assert [(w.node, w.code) for w in result.warnings] == [("sigmoid1", "unused_output")]
+
+
+def test_a_marked_output_survives_a_stray_block_and_is_dropped_with_its_block():
+    g = chain((1, 8, 8), "ReLU", "Tanh")
+    g.output = "tanh1"
+    g.add_node("Conv2d")  # pasted and not wired: cut off from the Input, an error of its own
+    g.add_node("Sigmoid")
+    g.connect("relu1", "sigmoid1")
+    result = infer(g)
+    assert result.output == "tanh1"
+    assert {e.code for e in result.errors} == {"no_input"}
+    g.remove_node("conv1")
+    assert infer(g).valid
+    g.remove_node("tanh1")
+    assert infer(g).output == "sigmoid1" and g.declared_output() is None
 
 
 def test_frozen_nodes_are_not_trainable_and_totals_add_up():
@@ -218,12 +239,13 @@ def test_receptive_field_of_a_vgg_stack():
 
 def test_memory_estimate_counts_weights_gradients_optimizer_and_activations():
     g = chain((1, 28, 28), "Flatten", ("Linear", {"out_features": 10}))
-    r = infer(g)
-    m = memory_estimate(r, batch_size=32, optimizer="adam")
+    m = memory_estimate(g, batch_size=32, optimizer="adam", result=infer(g))
     params = 784 * 10 + 10
     assert m.weights == params * 4 and m.gradients == params * 4
     assert m.optimizer_state == 2 * params * 4
-    assert m.activations == (784 + 784 + 10) * 32 * 4
+    # Linear keeps its input for the weight gradient: the batch itself, seen through Flatten's
+    # view; nothing else is kept (tests/core/test_memory.py checks this against autograd)
+    assert m.activations == 784 * 32 * 4
     assert m.total == m.weights + m.gradients + m.optimizer_state + m.activations
 
 
@@ -268,3 +290,77 @@ def test_quick_fixes_repair_the_graph():
     g.connect("input", "tanh1")
     r = infer(g)
     assert fix_for(g, r, r.errors[0]) is None  # which wire to drop is the user's call
+
+
+def _measured_receptive_field(graph):
+    """The most input rows and columns that one output value depends on, measured with
+    autograd on positive weights (so no contribution cancels), over every output position."""
+    import torch
+
+    from builder import build_model
+
+    model = build_model(graph).double()
+    with torch.no_grad():
+        for p in model.parameters():
+            p.copy_(p.abs() + 0.1)
+    x = torch.randn(1, *model.input_shape, dtype=torch.float64, requires_grad=True)
+    y = model(x)
+    n = y.shape[2] * y.shape[3]
+    picks = torch.zeros(n, *y.shape[:2], n, dtype=torch.float64)  # one output value each
+    picks[torch.arange(n), 0, 0, torch.arange(n)] = 1
+    (grads,) = torch.autograd.grad(y, x, picks.view(n, *y.shape), is_grads_batched=True)
+    most = (0, 0)
+    for grad in grads.abs():
+        rows = grad.sum(dim=(0, 1, 3)).nonzero().flatten()
+        cols = grad.sum(dim=(0, 1, 2)).nonzero().flatten()
+        if not len(rows):  # a dilated transposed convolution leaves some outputs bias only
+            continue
+        extent = (int(rows[-1] - rows[0]) + 1, int(cols[-1] - cols[0]) + 1)
+        most = (max(most[0], extent[0]), max(most[1], extent[1]))
+    return most
+
+
+def test_receptive_field_through_upsampling_blocks_agrees_with_autograd():
+    """After a transposed convolution or an Upsample the cumulative stride is a fraction of a
+    pixel; the field, rounded up, is the most input pixels that one output value sees."""
+    stacks = [
+        [("ConvTranspose2d", {"out_channels": 2, "kernel_size": 4, "stride": 2, "padding": 1})],
+        [("ConvTranspose2d", {"out_channels": 2, "kernel_size": 3, "stride": 2, "dilation": 3})],
+        [("ConvTranspose2d", {"out_channels": 2, "kernel_size": (5, 2), "stride": (3, 2)})],
+        [("Upsample", {"scale_factor": 2}), ("Conv2d", {"out_channels": 2, "kernel_size": 2})],
+        [("Upsample", {"scale_factor": 3}), ("Conv2d", {"out_channels": 2, "kernel_size": 5})],
+        [
+            ("Upsample", {"scale_factor": 2, "mode": "bilinear"}),
+            ("Conv2d", {"out_channels": 2, "kernel_size": 3}),
+        ],
+        [
+            ("Conv2d", {"out_channels": 2, "kernel_size": 3, "stride": 2}),
+            ("ConvTranspose2d", {"out_channels": 2, "kernel_size": 2, "stride": 2}),
+            ("Conv2d", {"out_channels": 2, "kernel_size": 3}),
+        ],
+    ]
+    for stack in stacks:
+        g = chain((1, 9, 9), *stack)
+        result = infer(g)
+        info = result.nodes[result.output]
+        assert info.receptive_pixels == _measured_receptive_field(g), stack
+
+
+def test_upsampling_blocks_never_warn_of_dropped_rows_and_explain_their_size():
+    # (9 - 1)*3 - 2*1 + 2*(3 - 1) + 2 + 1 = 29: a stride of 3 that would drop rows in a Conv2d
+    g = chain(
+        (1, 9, 9),
+        (
+            "ConvTranspose2d",
+            {"kernel_size": 3, "stride": 3, "padding": 1, "output_padding": 2, "dilation": 2},
+        ),
+        ("Upsample", {"scale_factor": 3}),
+    )
+    result = infer(g)
+    assert result.valid and result.warnings == []
+    assert result.nodes["tconv1"].shape[1:] == (29, 29) and result.nodes["up1"].shape[1:] == (87, 87)
+    lines = explain_node(g, result, "tconv1")
+    assert "H, W: (9 - 1)*3 - 2*1 + 2*(3 - 1) + 2 + 1 = 29" in lines
+    assert "params: 3*3*1*16 + 16 = 160" in lines
+    assert any(line.endswith("cumulative stride 1/3") for line in lines)
+    assert "H: 29*3 = 87, W: 29*3 = 87" in explain_node(g, result, "up1")

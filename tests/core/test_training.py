@@ -9,6 +9,7 @@ import torch
 
 from builder import (
     Control,
+    DataWarning,
     Dataset,
     EpochMetrics,
     LrChanged,
@@ -354,3 +355,38 @@ def test_layer_health_reports_gradient_norms_of_trained_blocks(mini, monkeypatch
     norms = dict(health[-1].grad_norms)
     assert set(norms) == {"fc1"}  # the frozen conv1 gets no gradient; the rest have no weights
     assert norms["fc1"] > 0
+
+
+def test_training_starts_from_given_weights_and_names_the_blocks_that_start_fresh(mini, tmp_path):
+    first = Trainer(small_net(), replace(FAST, epochs=1), dataset=mini)
+    records(first)
+    trained = {k: v.clone() for k, v in first.model.state_dict().items()}
+    accuracy = of(EpochMetrics, records(Trainer(small_net(), replace(FAST, epochs=1), dataset=mini)))[-1]
+
+    graph = small_net()
+    changed = next(n for n in graph.nodes.values() if n.type == "Linear")
+    graph.set_settings(changed.id, {"bias": False})  # its weight still fits, its bias is gone
+    conv = next(n for n in graph.nodes.values() if n.type == "Conv2d")
+    (after,) = graph.outputs_of(conv.id)
+    graph.disconnect(conv.id, after)
+    added = graph.add_node("BatchNorm2d")  # a block the weights know nothing of: starts fresh
+    graph.connect(conv.id, added.id)
+    graph.connect(added.id, after)
+    tuned = Trainer(
+        graph, replace(FAST, epochs=1, lr=1e-9), dataset=mini, initial_weights=trained, initial_weights_source="w"
+    )
+    run = tuned.run()
+    warnings = []
+    for record in run:
+        if isinstance(record, DataWarning):
+            warnings.append(record.message)
+        if isinstance(record, StepMetrics):
+            break
+    run.close()
+    assert tuned.fresh_blocks == [added.id]
+    (message,) = warnings
+    assert added.id in message and "not from w" in message
+    state = tuned.model.state_dict()
+    for block in (conv.id, changed.id):  # lr 1e-9: one step leaves them where they started
+        assert torch.allclose(state[f"{block}.weight"], trained[f"{block}.weight"], atol=1e-6)
+    assert accuracy.test_accuracy > 0.5  # a sanity check that the weights are worth starting from

@@ -1,4 +1,10 @@
-"""The canvas scene: mirrors the controller's graph and turns mouse gestures into edits."""
+"""The canvas scene: mirrors the controller's graph and turns mouse gestures into edits.
+
+Wires follow routes from builder's `WireRouter`, which keeps them clear of the cards between
+their ends. Moving a card re-routes only its own wires and those it now covers; the flow
+direction (which sides of the cards the ports are on) follows the positions, so Arrange left
+to right, and its undo, turn the ports round.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +12,7 @@ from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtGui import QFont, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsScene
 
-from builder import CATALOG, OK, Inference
+from builder import CATALOG, OK, Inference, WireRouter, flow_direction
 
 from ..editor.controller import GraphController
 from . import style
@@ -37,6 +43,10 @@ class GraphScene(QGraphicsScene):
         self.fonts = {"body": base, "title": title, "small": small}
         self._wiring_from: str | None = None
         self._wire: QGraphicsPathItem | None = None
+        self.direction = "TB"
+        self.router = WireRouter(direction=self.direction)
+        self._routing = True  # off while many cards move at once: they are routed together
+        self._moved: set[str] = set()  # moved by a command; re-routed once it is done
         controller.graph_reset.connect(self.rebuild)
         controller.node_added.connect(self._on_node_added)
         controller.node_removed.connect(self._on_node_removed)
@@ -54,27 +64,89 @@ class GraphScene(QGraphicsScene):
         self.nodes.clear()
         self.edges.clear()
         self._wire = None
-        for node_id in self.controller.graph.nodes:
-            self._on_node_added(node_id)
-        for e in self.controller.graph.edges:
-            self._on_edge_added(e.source, e.target)
+        graph = self.controller.graph
+        self.direction = flow_direction(graph)
+        self.router = WireRouter(direction=self.direction)
+        self._moved.clear()
+        self._routing = False
+        try:
+            for node_id in graph.nodes:
+                self._on_node_added(node_id)
+            for e in graph.edges:
+                self._on_edge_added(e.source, e.target)
+        finally:
+            self._routing = True
+        self.route_all()
         self._on_inferred(self.controller.result)
+
+    # -- routing wires -----------------------------------------------------------------
+
+    def route_all(self) -> None:
+        routes = self.router.route_all(self.edges)
+        for key, edge in self.edges.items():
+            edge.set_route(routes[key], self.direction)
+
+    def _route(self, edge: EdgeItem) -> None:
+        source = edge.source
+        fans_out = sum(1 for e in source.edges if e.source is source) > 1
+        edge.set_route(self.router.route(*edge.key, bend_at_source=fans_out), self.direction)
+
+    def card_moved(self, item: NodeItem) -> None:
+        """A card moved (dragged, or by a command): keep the router in step and re-route the
+        wires that need it, its own and any it now covers."""
+        pos = item.pos()
+        self.router.place(item.node_id, (pos.x(), pos.y()))
+        if self._routing and item.node_id in self.nodes:
+            self._reroute_around(item)
+
+    def _reroute_around(self, item: NodeItem) -> None:
+        for edge in item.edges:
+            self._route(edge)
+        for other in self.items(item.sceneBoundingRect()):
+            if isinstance(other, EdgeItem) and item is not other.source and item is not other.target:
+                self._route(other)
+
+    def _follow_moves(self) -> None:
+        """After a command: turn the ports if the flow now runs the other way, and route the
+        wires of the cards it moved (all wires at once if it moved many, as Arrange does)."""
+        if not self._moved:
+            return
+        direction = flow_direction(self.controller.graph, self.direction)
+        moved, self._moved = self._moved, set()
+        if direction != self.direction:
+            self.direction = direction
+            self.router = WireRouter(
+                {n: (i.pos().x(), i.pos().y()) for n, i in self.nodes.items()}, direction
+            )
+            for item in self.nodes.values():
+                item.place_ports(direction)
+            self.route_all()
+        elif len(moved) > 16:
+            self.route_all()
+        else:
+            for node_id in moved:
+                if node_id in self.nodes:
+                    self._reroute_around(self.nodes[node_id])
 
     def _on_node_added(self, node_id: str) -> None:
         item = NodeItem(self, node_id)
         self.nodes[node_id] = item
         self.addItem(item)
+        self.router.place(node_id, self.controller.graph.nodes[node_id].pos)
 
     def _on_node_removed(self, node_id: str) -> None:
         item = self.nodes.pop(node_id)
         for edge in list(item.edges):
             self._drop_edge(edge)
         self.removeItem(item)
+        self.router.remove(node_id)
 
     def _on_edge_added(self, source: str, target: str) -> None:
         edge = EdgeItem(self.nodes[source], self.nodes[target])
         self.edges[(source, target)] = edge
         self.addItem(edge)
+        if self._routing:
+            self._route(edge)
 
     def _on_edge_removed(self, source: str, target: str) -> None:
         edge = self.edges.get((source, target))
@@ -83,6 +155,7 @@ class GraphScene(QGraphicsScene):
 
     def _drop_edge(self, edge: EdgeItem) -> None:
         self.edges.pop(edge.key, None)
+        self.router.forget(*edge.key)
         for end in (edge.source, edge.target):
             if edge in end.edges:
                 end.edges.remove(edge)
@@ -93,9 +166,15 @@ class GraphScene(QGraphicsScene):
 
     def _on_node_moved(self, node_id: str) -> None:
         item = self.nodes[node_id]
-        item.setPos(*self.controller.graph.nodes[node_id].pos)
+        self._moved.add(node_id)
+        self._routing = False  # routed when the command is done: see _follow_moves
+        try:
+            item.setPos(*self.controller.graph.nodes[node_id].pos)
+        finally:
+            self._routing = True
 
     def _on_inferred(self, result: Inference) -> None:
+        self._follow_moves()
         for item in self.nodes.values():
             item.refresh(result)
         graph = self.controller.graph
@@ -177,8 +256,11 @@ class GraphScene(QGraphicsScene):
     def _update_wire(self, pos: QPointF) -> None:
         start = self.nodes[self._wiring_from].output_port.scenePos()
         path = QPainterPath(start)
-        bend = max(40.0, abs(pos.y() - start.y()) * 0.5)
-        path.cubicTo(start + QPointF(0, bend), pos - QPointF(0, bend), pos)
+        if self.direction == "TB":
+            bend = QPointF(0, max(40.0, abs(pos.y() - start.y()) * 0.5))
+        else:
+            bend = QPointF(max(40.0, abs(pos.x() - start.x()) * 0.5), 0)
+        path.cubicTo(start + bend, pos - bend, pos)
         self._wire.setPath(path)
         target = self._target_at(pos)
         for item in self.nodes.values():

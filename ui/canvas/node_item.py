@@ -34,8 +34,8 @@ class NodeItem(QGraphicsItem):
         self.setZValue(1)
         self.edges: list[EdgeItem] = []
         spec = CATALOG[self.node.type]
-        self.input_port = PortItem(self, False) if spec.max_inputs != 0 else None
-        self.output_port = PortItem(self, True)
+        self.input_port = PortItem(self, False, scene.direction) if spec.max_inputs != 0 else None
+        self.output_port = PortItem(self, True, scene.direction)
         self.status, self.shape_line, self.issue_text, self.severity = OK, "", "", ""
         self.dimmed = False
         self.grad_norm: float | None = None  # training health, while a run reports it
@@ -47,6 +47,11 @@ class NodeItem(QGraphicsItem):
 
     def boundingRect(self) -> QRectF:
         return QRectF(-3, -3, style.NODE_WIDTH + 6, style.NODE_HEIGHT + 6)
+
+    def place_ports(self, direction: str) -> None:
+        for port in (self.input_port, self.output_port):
+            if port is not None:
+                port.place(direction)
 
     def refresh(self, result: Inference | None) -> None:
         """Update the text and colours from the model and the latest inference."""
@@ -142,6 +147,5 @@ class NodeItem(QGraphicsItem):
 
     def itemChange(self, change, value):
         if change == QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged:
-            for edge in self.edges:
-                edge.update_path()
+            self.graph_scene.card_moved(self)
         return super().itemChange(change, value)

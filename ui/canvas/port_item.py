@@ -1,4 +1,5 @@
-"""A connection point of a block card: input at the top, output at the bottom."""
+"""A connection point of a block card: where the flow enters it, or leaves it (the top and
+bottom sides top to bottom, the left and right sides left to right)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import QGraphicsItem
 
+from builder import port_offsets
+
 from . import style
 
 if TYPE_CHECKING:
@@ -15,17 +18,21 @@ if TYPE_CHECKING:
 
 
 class PortItem(QGraphicsItem):
-    """An input (top) or output (bottom) connection point of a node."""
+    """An input or output connection point of a node."""
 
-    def __init__(self, node: NodeItem, is_output: bool):
+    def __init__(self, node: NodeItem, is_output: bool, direction: str = "TB"):
         super().__init__(node)
         self.node, self.is_output = node, is_output
         self.state = "normal"  # normal, accept, reject, hover
         self.setAcceptHoverEvents(True)
-        y = style.NODE_HEIGHT if is_output else 0.0
-        self.setPos(style.NODE_WIDTH / 2, y)
+        self.place(direction)
         self.setZValue(2)
         self.setCursor(Qt.CursorShape.CrossCursor if is_output else Qt.CursorShape.ArrowCursor)
+
+    def place(self, direction: str) -> None:
+        """Put the port on the side of its card that the flow enters or leaves."""
+        in_port, out_port = port_offsets(direction, (style.NODE_WIDTH, style.NODE_HEIGHT))
+        self.setPos(*(out_port if self.is_output else in_port))
 
     def boundingRect(self) -> QRectF:
         r = style.PORT_RADIUS + 4

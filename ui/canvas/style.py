@@ -10,7 +10,7 @@ from itertools import pairwise
 
 from PySide6.QtGui import QColor
 
-from builder import CATEGORIES
+from builder import CARD_SIZE, CATEGORIES
 
 ERROR = QColor("#c62828")
 ERROR_FILL = QColor("#ffebee")
@@ -26,8 +26,7 @@ CANVAS = QColor("#f4f5f7")
 GRID = QColor("#dfe2e6")
 SUCCESS = QColor("#43a047")
 
-NODE_WIDTH = 216.0
-NODE_HEIGHT = 66.0
+NODE_WIDTH, NODE_HEIGHT = CARD_SIZE  # declared in builder: layout and routing use the same size
 PORT_RADIUS = 6.0
 
 

@@ -61,17 +61,47 @@ class RemoveNode(QUndoCommand):
 
 
 class Connect(QUndoCommand):
+    """Adds a wire. A wire out of the network's output that starts a new end carries the
+    output mark along: appending Softmax after the head makes Softmax the output."""
+
     def __init__(self, ctrl: GraphController, source: str, target: str, index: int | None = None):
         super().__init__(f"Connect {source} to {target}")
         self.ctrl, self.source, self.target, self.index = ctrl, source, target, index
+        self.output_before: str | None = None
 
     def redo(self):
-        self.ctrl.graph.connect(self.source, self.target, self.index)
+        graph = self.ctrl.graph
+        graph.connect(self.source, self.target, self.index)
+        self.output_before = graph.output
+        if graph.declared_output() == self.source and not graph.outputs_of(self.target):
+            graph.output = self.target
         self.ctrl.edge_added.emit(self.source, self.target)
+        self.ctrl.output_changed.emit()
 
     def undo(self):
-        self.ctrl.graph.disconnect(self.source, self.target)
+        graph = self.ctrl.graph
+        graph.disconnect(self.source, self.target)
+        graph.output = self.output_before
         self.ctrl.edge_removed.emit(self.source, self.target)
+        self.ctrl.output_changed.emit()
+
+
+class SetOutput(QUndoCommand):
+    """Marks the block whose result is the network's output."""
+
+    def __init__(self, ctrl: GraphController, node_id: str):
+        super().__init__(f"Mark {node_id} as the output")
+        self.ctrl, self.node_id = ctrl, node_id
+        self.before: str | None = None
+
+    def redo(self):
+        self.before = self.ctrl.graph.output
+        self.ctrl.graph.output = self.node_id
+        self.ctrl.output_changed.emit()
+
+    def undo(self):
+        self.ctrl.graph.output = self.before
+        self.ctrl.output_changed.emit()
 
 
 class Disconnect(QUndoCommand):

@@ -47,6 +47,7 @@ class GraphController(QObject):
     node_moved = Signal(str)
     edge_added = Signal(str, str)
     edge_removed = Signal(str, str)
+    output_changed = Signal()  # the block marked as the network's output changed
     inferred = Signal(object)  # Inference
 
     def __init__(self, graph: Graph | None = None, parent: QObject | None = None):
@@ -169,6 +170,11 @@ class GraphController(QObject):
         if all(node.settings[k] == merged[k] for k in settings):
             return
         self._push(commands.SetSettings(self, node_id, settings, mergeable))
+
+    def set_output(self, node_id: str) -> None:
+        """Mark `node_id` as the network's output (undoable)."""
+        if self.graph.declared_output() != node_id:
+            self._push(commands.SetOutput(self, node_id))
 
     def set_frozen(self, node_id: str, frozen: bool) -> None:
         if node_id in self.graph.nodes and self.graph.nodes[node_id].frozen != frozen:

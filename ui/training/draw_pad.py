@@ -7,11 +7,16 @@ from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPen
 from PySide6.QtWidgets import QWidget
 
+from builder import center_digit
+
 
 class DrawPad(QWidget):
-    """Draw a digit with the mouse; emits the drawing as a 28x28 array in 0..1."""
+    """Draw a digit with the mouse. When a stroke ends, `drawn` carries the whole drawing
+    as an (H, W) array in 0..1; the view makes it MNIST-style (`prepare_drawing`), so a
+    digit may be drawn at any size anywhere on the pad."""
 
-    drawn = Signal(object)
+    drawn = Signal(object)  # np.ndarray (H, W) in 0..1: the pad at full resolution
+    cleared = Signal()
     SIZE = 28
 
     def __init__(self, parent=None):
@@ -20,30 +25,40 @@ class DrawPad(QWidget):
         self.image = QImage(self.SIZE * 8, self.SIZE * 8, QImage.Format.Format_Grayscale8)
         self.image.fill(0)
         self.last: QPoint | None = None
-        self.setToolTip("Draw a digit, white on black, like MNIST")
+        self.setToolTip("Draw a digit, white on black, like MNIST: any size, anywhere on the pad")
 
     def clear(self) -> None:
         self.image.fill(0)
         self.update()
+        self.cleared.emit()
+
+    def pixels(self) -> np.ndarray:
+        """The drawing at full resolution, (H, W) in 0..1."""
+        width = self.image.width()
+        data = np.frombuffer(self.image.constBits(), dtype=np.uint8)
+        data = data.reshape(self.image.height(), self.image.bytesPerLine())[:, :width]
+        return data.astype(np.float32) / 255.0
 
     def array(self) -> np.ndarray:
-        small = self.image.scaled(
-            self.SIZE,
-            self.SIZE,
-            Qt.AspectRatioMode.IgnoreAspectRatio,
-            Qt.TransformationMode.SmoothTransformation,
-        )
-        ptr = small.constBits()
-        data = np.frombuffer(ptr, dtype=np.uint8).reshape(self.SIZE, small.bytesPerLine())[:, : self.SIZE]
-        return data.astype(np.float32) / 255.0
+        """What a network trained on MNIST sees of the drawing, 28x28 in 0..1 (before
+        normalisation); all zeros when nothing is drawn."""
+        digit = center_digit(self.pixels(), self.SIZE)
+        return np.zeros((self.SIZE, self.SIZE), np.float32) if digit is None else digit
+
+    def is_empty(self) -> bool:
+        return center_digit(self.pixels(), self.SIZE) is None
+
+    def finish_stroke(self) -> None:
+        """A stroke has ended: hand the drawing on."""
+        self.last = None
+        self.drawn.emit(self.pixels())
 
     def draw_line(self, a: QPoint, b: QPoint) -> None:
         scale = self.image.width() / self.width()
         painter = QPainter(self.image)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.setPen(
-            QPen(QColor("white"), 16 * scale / 1.0 * 0.9, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap)
-        )
+        width = 16 * scale * 0.9
+        painter.setPen(QPen(QColor("white"), width, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
         painter.drawLine(a * scale, b * scale)
         painter.end()
         self.update()
@@ -59,8 +74,7 @@ class DrawPad(QWidget):
             self.last = point
 
     def mouseReleaseEvent(self, event) -> None:
-        self.last = None
-        self.drawn.emit(self.array())
+        self.finish_stroke()
 
     def paintEvent(self, event) -> None:
         painter = QPainter(self)

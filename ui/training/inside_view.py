@@ -1,15 +1,19 @@
-"""Inside a trained network: the first filters, the feature maps of a chosen block for a
-chosen test image, and a prediction pad with class probabilities.
+"""Inside a trained network: the first filters, the feature maps of a chosen block and the
+path of the input through every layer, for a digit drawn on the pad, a test image or an
+image file; and the class probabilities.
 
 Imports torch: it is built only once torch has loaded (see `torch_loader`).
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pyqtgraph as pg
 import torch
 from PySide6.QtWidgets import (
+    QFileDialog,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -20,10 +24,24 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from builder import CATALOG, NetworkModule, infer, scores_node
+from builder import (
+    CATALOG,
+    DatasetError,
+    NetworkModule,
+    infer,
+    normalise_image,
+    prepare_drawing,
+    prepare_image_file,
+    scores_node,
+)
 
 from . import plot_style  # noqa: F401
 from .draw_pad import DrawPad
+from .path_view import PathView
+
+DIGIT_INPUT = (1, 28, 28)  # the input a drawing is made for (MNIST-style)
+IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.webp *.tif *.tiff);;All files (*)"
+DRAW_FIRST = "Draw a digit first"
 
 
 def mosaic(tiles: np.ndarray, columns: int | None = None, gap: int = 1) -> np.ndarray:
@@ -45,7 +63,8 @@ def mosaic(tiles: np.ndarray, columns: int | None = None, gap: int = 1) -> np.nd
 
 class InsideView(QWidget):
     """Filters of the first block whose weights are filters, feature maps of a chosen such
-    block for a chosen test image, and a prediction pad with class probabilities."""
+    block and of every layer on the input's path, for a drawn digit, a test image or an
+    image file; and the class probabilities."""
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -55,19 +74,23 @@ class InsideView(QWidget):
         self.scores_id: str | None = None  # the node whose output is the class scores
         self.block_id: str | None = None  # the block whose feature maps are shown
         self.input_image: torch.Tensor | None = None  # (C, H, W) normalised
+        self.input_name = ""  # what the input is: "your drawing", "test image #3", a file name
+        self.prediction: tuple[int, float] | None = None  # class index and its probability
         splitter = QSplitter()
         splitter.addWidget(self._build_pad_column())
         for plot in self._build_plots():
             plot.setMinimumSize(120, 100)
             splitter.addWidget(plot)
-        splitter.setSizes([210, 300, 300, 260])
+        splitter.setSizes([210, 220, 220, 300, 240])
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(splitter)
-        self.pad.drawn.connect(self._on_drawn)
+        self.pad.drawn.connect(self._on_pad_drawn)
+        self.pad.cleared.connect(self._on_pad_cleared)
         self.clear_button.clicked.connect(self.pad.clear)
         self.use_test.clicked.connect(self.show_test_image)
         self.test_index.valueChanged.connect(lambda _: self.show_test_image())
+        self.open_button.clicked.connect(self._on_open_clicked)
 
     def _build_plots(self) -> list[pg.PlotWidget]:
         self.filters = pg.PlotWidget(title="Filters")
@@ -81,28 +104,35 @@ class InsideView(QWidget):
             plot.setAspectLocked(True)
             plot.hideAxis("left")
             plot.hideAxis("bottom")
+        self.path = PathView()
         self.probabilities = pg.PlotWidget(title="Class probabilities")
         self.bars = pg.BarGraphItem(x=[], height=[], width=0.7, brush="#1e88e5")
         self.probabilities.addItem(self.bars)
         self.probabilities.setYRange(0, 1)
-        return [self.filters, self.maps, self.probabilities]
+        return [self.filters, self.maps, self.path, self.probabilities]
 
     def _build_pad_column(self) -> QScrollArea:
+        self.pad_label = QLabel("Draw a digit (any size, anywhere):")
         self.pad = DrawPad()
         self.clear_button = QPushButton("Clear")
         self.test_index = QSpinBox(minimum=0, maximum=0)
         self.test_index.setPrefix("test image #")
         self.use_test = QPushButton("Show test image")
+        self.open_button = QPushButton("Open image…")
+        self.open_button.setToolTip("Show the network an image file, resized and cropped to its input")
         self.input_view = pg.ImageView()
         self.input_view.ui.histogram.hide()
         self.input_view.ui.roiBtn.hide()
         self.input_view.ui.menuBtn.hide()
         self.input_view.setFixedSize(120, 120)
+        self.input_view.setToolTip("What the network sees")
         self.status = QLabel("Train a network to see inside it.", wordWrap=True)
         column = QVBoxLayout()
-        column.addWidget(QLabel("Draw a digit:"))
-        for widget in (self.pad, self.clear_button, self.test_index, self.use_test, self.input_view):
+        for widget in (self.pad_label, self.pad, self.clear_button, self.test_index, self.use_test):
             column.addWidget(widget)
+        column.addWidget(self.open_button)
+        column.addWidget(QLabel("What the network sees:"))
+        column.addWidget(self.input_view)
         column.addWidget(self.status)
         column.addStretch(1)
         body = QWidget()
@@ -116,16 +146,23 @@ class InsideView(QWidget):
     def attach(self, graph, dataset) -> None:
         """A run has started: build a viewing copy of its network (weights come by snapshot)."""
         result = infer(graph)
+        same_data = self.dataset is not None and self.dataset.name == dataset.name
         self.graph, self.dataset = graph, dataset
         self.model = NetworkModule(graph, result).eval()
         self.scores_id = scores_node(graph, result)
         blocks = self._filter_blocks()
         self.block_id = self.block_id if self.block_id in blocks else (blocks[0] if blocks else None)
         self.test_index.setMaximum(max(0, len(dataset.test_images) - 1))
-        drawable = tuple(self.model.input_shape) == (1, 28, 28)
-        self.pad.setEnabled(drawable)
-        self.status.setText("" if drawable else "Drawing needs a 1×28×28 input; pick a test image instead.")
-        if self.input_image is None:
+        drawable = tuple(self.model.input_shape) == DIGIT_INPUT
+        for widget in (self.pad, self.clear_button):
+            widget.setVisible(drawable)
+        self.pad_label.setText(
+            "Draw a digit (any size, anywhere):"
+            if drawable
+            else "Drawing needs a 1×28×28 input: pick a test image or open an image file."
+        )
+        self.pad_label.setWordWrap(True)
+        if not same_data or not self._input_fits():
             self.show_test_image()
 
     def load_weights(self, state: dict) -> None:
@@ -146,35 +183,91 @@ class InsideView(QWidget):
         nodes = self.graph.nodes
         return [n for n, _ in self.model.named_children() if CATALOG[nodes[n].type].shows_filters]
 
+    def _input_fits(self) -> bool:
+        return (
+            self.model is not None
+            and self.input_image is not None
+            and tuple(self.input_image.shape) == tuple(self.model.input_shape)
+        )
+
+    # -- where the input comes from ------------------------------------------------------
+
     def show_test_image(self) -> None:
         if self.dataset is None:
             return
-        image = self.dataset.test_images[self.test_index.value()].float() / 255
-        self._set_input(image)
+        index = self.test_index.value()
+        image = self.dataset.test_images[index].float().numpy() / 255
+        label = self.dataset.classes[int(self.dataset.test_labels[index])]
+        normalised = torch.from_numpy(normalise_image(image, self.dataset))
+        self._set_input(normalised, f"test image #{index} ({label})")
 
-    def _on_drawn(self, array: np.ndarray) -> None:
-        self._set_input(torch.from_numpy(array)[None])
+    def _on_pad_drawn(self, pixels: np.ndarray) -> None:
+        if self.model is None or self.dataset is None:
+            self.status.setText("Train a network first, then draw a digit for it to read.")
+            return
+        prepared = prepare_drawing(pixels, self.dataset, DIGIT_INPUT[1])
+        if prepared is None:
+            self._show_nothing_drawn()
+        else:
+            self._set_input(torch.from_numpy(prepared), "your drawing")
 
-    def _set_input(self, image: torch.Tensor) -> None:
-        """`image` in 0..1, (C, H, W); shown, normalised and predicted."""
+    def _on_pad_cleared(self) -> None:
+        if self.model is not None:
+            self._show_nothing_drawn()
+
+    def _on_open_clicked(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Show the network an image", "", IMAGE_FILTER)
+        if path:
+            self.open_image(path)
+
+    def open_image(self, path: str) -> None:
+        """Show the network the image file at `path`, fitted to its input."""
+        if self.model is None or self.dataset is None:
+            self.status.setText("Train a network first, then open an image for it to read.")
+            return
+        shape = tuple(self.model.input_shape)
+        if len(shape) != 3:
+            self.status.setText(f"This network's input is {shape}, not an image (channels × height × width).")
+            return
+        try:
+            image = prepare_image_file(path, (shape[0], shape[1], shape[2]), self.dataset)
+        except DatasetError as e:
+            self.status.setText(str(e))
+            return
+        self._set_input(torch.from_numpy(image), Path(path).name)
+
+    def _set_input(self, image: torch.Tensor, name: str) -> None:
+        """`image` normalised, (C, H, W): shown and predicted."""
         self.input_view.setImage(image.permute(1, 2, 0).squeeze(-1).numpy(), autoLevels=True)
-        mean = torch.tensor(self.dataset.mean).view(-1, 1, 1)
-        std = torch.tensor(self.dataset.std).view(-1, 1, 1)
-        self.input_image = (image - mean) / std
+        self.input_image, self.input_name = image, name
+        self.status.setText(f"Input: {name}")
         self.refresh()
+
+    def _show_nothing_drawn(self) -> None:
+        """An empty pad: no prediction, and a word on what to do."""
+        self.input_image, self.input_name, self.prediction = None, "", None
+        self.input_view.clear()
+        self.maps_image.clear()
+        self.path.clear_path()
+        self.bars.setOpts(x=[], height=[], width=0.7)
+        self.probabilities.setTitle(DRAW_FIRST)
+        self.status.setText(f"{DRAW_FIRST}: the network reads it when you let go of the mouse.")
+
+    # -- what the network makes of it -----------------------------------------------------
 
     def refresh(self) -> None:
         if self.model is None:
             return
         self._show_filters()
-        if self.input_image is None or tuple(self.input_image.shape) != tuple(self.model.input_shape):
+        if not self._input_fits():
             return
+        assert self.input_image is not None
         with torch.no_grad():
-            keep = tuple(n for n in (self.block_id, self.scores_id) if n)
-            outputs = self.model.forward_all(self.input_image[None], keep=keep)
+            outputs = self.model.forward_all(self.input_image[None])  # every layer: the path
         if self.block_id and self.block_id in outputs:
             self.maps.setTitle(f"Feature maps of {self.block_id}")
             self.maps_image.setImage(mosaic(outputs[self.block_id][0].numpy()), autoLevels=True)
+        self.path.show_path([(n, out[0].numpy()) for n, out in outputs.items() if out.ndim == 4])
         scores = outputs[self.scores_id or self.model.output_id][0]
         if scores.ndim == 1:
             self._show_prediction(scores.softmax(0))
@@ -191,6 +284,7 @@ class InsideView(QWidget):
     def _show_prediction(self, probs: torch.Tensor) -> None:
         self.bars.setOpts(x=np.arange(len(probs)), height=probs.numpy(), width=0.7)
         best = int(probs.argmax())
+        self.prediction = (best, float(probs[best]))
         classes = self.dataset.classes
         self.probabilities.setTitle(f"Prediction: {classes[best]} ({float(probs[best]):.0%})")
         if len(classes) <= 20:

@@ -19,7 +19,9 @@ import gc
 import threading
 import traceback
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
@@ -56,6 +58,9 @@ class TrainingSession(QObject):
         self.poll_timer = QTimer(self)  # each tick emits at most one `records_arrived`
         self.poll_timer.setInterval(POLL_MS)
         self.poll_timer.timeout.connect(self._poll)
+        # the weights a run starts from (an object with `state()` and `source`), or None for
+        # fresh ones; asked at each start, so the window can change them between runs
+        self.start_weights: Callable[[], Any] = lambda: None
 
     @property
     def control(self) -> Control | None:
@@ -82,7 +87,7 @@ class TrainingSession(QObject):
         self._run = _Run()
         self._thread = threading.Thread(
             target=_work,
-            args=(self._run, graph.copy(), config, dataset),
+            args=(self._run, graph.copy(), config, dataset, self.start_weights()),
             name="convcanvas-training",
             daemon=True,
         )
@@ -144,7 +149,7 @@ class TrainingSession(QObject):
         self._drain()
 
 
-def _work(run: _Run, graph, config: TrainConfig, dataset) -> None:
+def _work(run: _Run, graph, config: TrainConfig, dataset, weights) -> None:
     """The worker thread: build the trainer (which loads the data), then iterate its run."""
     control, buffer = run.control, run.buffer
 
@@ -154,7 +159,16 @@ def _work(run: _Run, graph, config: TrainConfig, dataset) -> None:
         buffer.append(progress)
 
     try:
-        run.trainer = Trainer(graph, config, control=control, dataset=dataset, on_download=on_download)
+        run.trainer = Trainer(
+            graph,
+            config,
+            control=control,
+            dataset=dataset,
+            on_download=on_download,
+            # reading a weights file happens here, off the window's thread; a bad one fails the run
+            initial_weights=weights.state() if weights is not None else None,
+            initial_weights_source=weights.source if weights is not None else "",
+        )
         if control.stopped:  # closed or stopped while the data loaded: do not start training
             buffer.append(RunFinished("stopped", "stopped before training started", 0, None, None))
             return

@@ -9,15 +9,24 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, QSettings
 from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox
 
-from builder import Graph, GraphFormatError, InvalidGraphError, load_graph, save_graph, write_atomic
+from builder import (
+    ConvCanvasError,
+    Graph,
+    GraphFormatError,
+    load_graph,
+    save_graph,
+    write_atomic,
+)
 
 from ..panels.template_gallery import TemplateGallery
+from .model_import import StartWeights, weights_path
 
 if TYPE_CHECKING:
     from .main_window import MainWindow
 
 MAX_RECENT = 8
-EXPORT_SUFFIXES = {"py": ".py", "train-py": "_train.py", "onnx": ".onnx"}
+EXPORT_SUFFIXES = {"py": ".py", "train-py": "_train.py", "onnx": ".onnx", "weights": ".safetensors"}
+CARRIES_WEIGHTS = {"onnx", "weights"}
 _UNSAFE = re.compile(r"[^\w.-]+")  # anything but letters, digits, _ . and -: folders, spaces, control
 _DEVICE_NAMES = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
 
@@ -44,12 +53,14 @@ class DocumentFiles(QObject):
         self.controller = window.controller
         self.path = path
         self.recent_menu: QMenu | None = None  # set by the menus; listed by `refresh_recent_menu`
+        # a document made outside the history (an import) is unsaved though its history is clean
+        self.needs_saving = False
 
     # -- opening -------------------------------------------------------------------------
 
     def maybe_save(self) -> bool:
         """Ask about unsaved changes; False means the user cancelled."""
-        if self.controller.undo_stack.isClean():
+        if self.controller.undo_stack.isClean() and not self.needs_saving:
             return True
         answer = self.ask_save_changes()
         if answer == QMessageBox.StandardButton.Save:
@@ -97,6 +108,8 @@ class DocumentFiles(QObject):
 
     def load_graph(self, graph: Graph, path: Path | None) -> None:
         self.path = path
+        self.needs_saving = False
+        self.window.start_weights = StartWeights.beside(path) if path is not None else None
         self.controller.load(graph)
         self.window.update_title()
         self.window.view.show_start()
@@ -123,20 +136,38 @@ class DocumentFiles(QObject):
         """Save to `path`; it becomes the document's path and the history's clean point."""
         try:
             save_graph(self.controller.graph, path)
+            self._save_weights_beside(path)
         except OSError as e:
             self.window.show_error(
                 "Cannot save", f"{path} could not be written: {e.strerror}. Choose another folder."
             )
             return False
+        except ConvCanvasError as e:  # the weights to save beside it could not be read
+            self.window.show_error("Cannot save the weights", f"{path} was saved without its weights: {e}")
+            return False
         self.path = path
+        self.needs_saving = False
         self.controller.undo_stack.setClean()
         self.add_recent(path)
         self.window.update_title()
         self.window.statusBar().showMessage(f"Saved {path}", 4000)
         return True
 
+    def _save_weights_beside(self, path: Path) -> None:
+        """Imported weights are part of the document: they are saved next to it, and opening
+        the file finds them there."""
+        weights = self.window.start_weights
+        if weights is None or weights.path == weights_path(path):
+            return
+        from builder import save_state_dict
+
+        save_state_dict(weights.state(), weights_path(path), self.controller.graph)
+        self.window.start_weights = StartWeights(weights_path(path).name, weights.state(), weights_path(path))
+
     def export(self, fmt: str) -> None:
-        """Export as PyTorch code ("py"), a training script ("train-py") or ONNX ("onnx")."""
+        """Export as PyTorch code ("py"), a training script ("train-py"), ONNX ("onnx") or
+        weights ("weights"). ONNX and weights carry the window's weights (imported, or saved
+        beside the network); blocks those weights do not fit start fresh, and the status says so."""
         training = self.window.training
         if not training.is_ready:  # the menu is disabled meanwhile; say why if called anyway
             self.window.statusBar().showMessage("Export waits for PyTorch to load", 4000)
@@ -155,12 +186,23 @@ class DocumentFiles(QObject):
         if not path:
             return
         self.remember_dir(Path(path))
+        weights = self.window.start_weights if fmt in CARRIES_WEIGHTS else None
         try:
-            _write_export(fmt, path, self.controller.graph, result, training.panel.config())
-        except (OSError, InvalidGraphError) as e:
+            fresh = _write_export(fmt, path, self.controller.graph, result, training.panel.config(), weights)
+        except (OSError, ConvCanvasError) as e:
             self.window.show_error("Export failed", str(e))
             return
-        self.window.statusBar().showMessage(f"Exported {path}", 4000)
+        note = ""
+        if fmt in CARRIES_WEIGHTS:
+            from builder import fresh_blocks_message
+
+            if weights is None:
+                note = " with freshly initialised (untrained) weights"
+            elif fresh:
+                note = f" with the weights of {weights.source}; {fresh_blocks_message(fresh, weights.source)}"
+            else:
+                note = f" with the weights of {weights.source}"
+        self.window.statusBar().showMessage(f"Exported {path}{note}", 10_000)
 
     def last_dir(self) -> Path:
         """The document's folder, else the folder last opened from or saved to, else home."""
@@ -198,17 +240,30 @@ class DocumentFiles(QObject):
         self.recent_menu.setEnabled(bool(files))
 
 
-def _write_export(fmt: str, path: str, graph: Graph, result, config) -> None:
+def _write_export(
+    fmt: str, path: str, graph: Graph, result, config, weights: StartWeights | None
+) -> list[str]:
+    """Write the export; return the blocks that `weights` did not fit (they start fresh)."""
     # the exporters load on first use: they import torch
     if fmt == "py":
         from builder import export_python
 
         write_atomic(path, export_python(graph, result))
-    elif fmt == "train-py":
+        return []
+    if fmt == "train-py":
         from builder import export_training_script
 
         write_atomic(path, export_training_script(graph, config, result))  # the panel's settings
-    else:
-        from builder import build_model, export_onnx
+        return []
+    from builder import build_model, export_onnx, fitting_weights, save_weights
 
-        export_onnx(build_model(graph, result), path, result.input_shape)
+    model = build_model(graph, result)
+    fresh: list[str] = []
+    if weights is not None:
+        fitting, fresh = fitting_weights(model.state_dict(), weights.state())
+        model.load_state_dict(fitting, strict=False)
+    if fmt == "onnx":
+        export_onnx(model, path, result.input_shape)
+    else:
+        save_weights(model, path, graph)
+    return fresh

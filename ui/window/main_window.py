@@ -30,6 +30,7 @@ from ..panels.problems_panel import ProblemsPanel
 from ..panels.summary_table import SummaryTable
 from .document_files import DocumentFiles
 from .menu_actions import MenuActions
+from .model_import import ModelImport, StartWeights
 from .recovery import Recovery
 from .training_wiring import TrainingWiring
 
@@ -44,11 +45,17 @@ class MainWindow(QMainWindow):
     first_painted = Signal()  # the window has been painted once (start-up timing, torch loading)
 
     def __init__(
-        self, graph: Graph | None = None, path: str | Path | None = None, *, load_torch: bool = True
+        self,
+        graph: Graph | None = None,
+        path: str | Path | None = None,
+        *,
+        load_torch: bool = True,
+        start_weights: StartWeights | None = None,
     ):
         super().__init__()
         self.setObjectName("MainWindow")
         self._load_torch = load_torch
+        self.start_weights = start_weights  # what training starts from and exports carry
         self._painted = False
         self.controller = GraphController(graph if graph is not None else load_template("lenet5"), self)
         self.scene = GraphScene(self.controller, self)
@@ -62,6 +69,7 @@ class MainWindow(QMainWindow):
         self.history.setEmptyLabel("Opened")
         self.files = DocumentFiles(self, Path(path) if path else None)
         self.recovery = Recovery(self)
+        self.imports = ModelImport(self)
         self.training = TrainingWiring(self)
         self.docks: dict[str, QDockWidget] = {}
         self._build_docks()
@@ -218,7 +226,7 @@ class MainWindow(QMainWindow):
     def update_title(self, *_args) -> None:
         path = self.files.path
         name = path.name if path else f"{self.controller.graph.name} (unsaved)"
-        self.setWindowModified(not self.controller.undo_stack.isClean())
+        self.setWindowModified(not self.controller.undo_stack.isClean() or self.files.needs_saving)
         self.setWindowTitle(f"{name}[*] — ConvCanvas")
 
     def show_error(self, title: str, text: str) -> None:
@@ -259,3 +267,16 @@ class MainWindow(QMainWindow):
         settings.setValue("windowState", self.saveState())
         self.recovery.finish()
         event.accept()
+
+
+_open_windows: set[MainWindow] = set()  # windows opened from another: kept alive until closed
+
+
+def open_window(graph: Graph, start_weights: StartWeights | None = None) -> MainWindow:
+    """Open `graph` in a new window beside the others (an import's result)."""
+    window = MainWindow(graph, None, start_weights=start_weights)
+    window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    _open_windows.add(window)
+    window.destroyed.connect(lambda *_: _open_windows.discard(window))
+    window.show()
+    return window

@@ -50,6 +50,14 @@ class MenuActions(QObject):
         file.addSeparator()
         self.save_action = self._action("&Save", files.save, keys.Save, file)
         self.save_as_action = self._action("Save &As…", files.save_as, keys.SaveAs, file)
+        file.addSeparator()
+        self.import_action = self._action(
+            "&Import Model…",
+            self.window.imports.open_dialog,
+            "Ctrl+I",
+            file,
+            "Open a torchvision CNN, a PyTorch module from a .py file, or an ONNX file on the canvas",
+        )
         self.export_menu = file.addMenu("&Export")
         self.export_actions = {
             fmt: self._action(text, lambda _=False, f=fmt: files.export(f), None, self.export_menu)
@@ -57,6 +65,7 @@ class MenuActions(QObject):
                 ("py", "PyTorch code (.py)…"),
                 ("train-py", "Training script (.py)…"),
                 ("onnx", "ONNX (.onnx)…"),
+                ("weights", "Weights (.safetensors)…"),
             )
         }
         self.set_export_ready(False)
@@ -67,6 +76,7 @@ class MenuActions(QObject):
         """Export builds torch modules: the menu waits until torch has loaded."""
         self.export_menu.setEnabled(ready)
         self.export_menu.menuAction().setStatusTip("" if ready else EXPORT_WAITS)
+        self.import_action.setEnabled(ready)  # importing traces torch modules too
 
     def _build_edit_menu(self, edit: QMenu) -> None:
         window, stack = self.window, self.window.controller.undo_stack

@@ -76,6 +76,7 @@ class TrainingWiring(QObject):
         from ..training.training_views import TrainingViews
 
         self.session = TrainingSession(self.window)
+        self.session.start_weights = lambda: self.window.start_weights
         self.panel = TrainingPanel(self.window.controller, self.session)
         self.views = TrainingViews(self.session)
         self.panel_scroll.setWidget(self.panel)  # the scroll area deletes the placeholder
