@@ -68,6 +68,10 @@ def graph_to_dict(graph: Graph) -> dict[str, Any]:
     output = graph.declared_output()
     if output is not None:
         document["output"] = output
+    if graph.training:
+        document["training"] = dict(graph.training)
+    if graph.runs:
+        document["runs"] = list(graph.runs)
     return document
 
 
@@ -246,10 +250,29 @@ def graph_from_dict(data: Any, source: str = "<document>") -> Graph:
     output = data.get("output")
     if output is not None and not (isinstance(output, str) and (output in graph.nodes or output in refused)):
         problems.append(f'"output" names {quoted(output, 80)}, which is not a node of the document')
+    graph.training, graph.runs = _project_parts(data, problems)
     if problems:
         raise GraphFormatError(source, problems)
     graph.output = output if version >= 2 else implicit_output(graph)
     return graph
+
+
+def _project_parts(data: dict, problems: list[str]) -> tuple[dict[str, Any], list[str]]:
+    """The "training" settings and "runs" folders. Their values are checked where they are
+    used (a setting the app cannot use falls back to its default there, and says so)."""
+    training, runs = data.get("training", {}), data.get("runs", [])
+    scalar = (str, int, float, bool, type(None))
+    if not isinstance(training, dict) or not all(
+        isinstance(k, str) and isinstance(v, scalar) for k, v in training.items()
+    ):
+        problems.append(f'"training" must be an object of settings, got {quoted(training, 80)}')
+        training = {}
+    if not isinstance(runs, list) or not all(
+        isinstance(r, str) and r and len(r) <= 1000 and r.isprintable() for r in runs
+    ):
+        problems.append(f'"runs" must be a list of run folder paths, got {quoted(runs, 80)}')
+        runs = []
+    return dict(training), list(runs)
 
 
 def implicit_output(graph: Graph) -> str | None:

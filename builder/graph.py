@@ -143,6 +143,11 @@ class Graph:
     # A name that no longer exists (its block was deleted) counts as None, so undoing the
     # deletion brings the mark back with the block.
     output: str | None = None
+    # Saved with the network but not part of it: the project's training settings (the fields
+    # of builder.training's TrainConfig) and its runs' folders (relative to the file's folder
+    # when they lie beside it). Equality ignores them: they do not change what is computed.
+    training: dict[str, Any] = field(default_factory=dict)
+    runs: list[str] = field(default_factory=list)
 
     # -- queries --------------------------------------------------------------------
 

@@ -296,15 +296,7 @@ def _receptive_field(
     (kh, kw), (sh, sw) = window.kernel, window.stride
     if rf is not None:
         rf = (rf[0] + (kh - 1) * jump[0], rf[1] + (kw - 1) * jump[1])
-    jump = (jump[0] * sh, jump[1] * sw)
-    if type(jump[0]) is Fraction or type(jump[1]) is Fraction:  # after an upsampling block
-        return (None if rf is None else (_whole(rf[0]), _whole(rf[1]))), (_whole(jump[0]), _whole(jump[1]))
-    return rf, jump
-
-
-def _whole(value: Pixels) -> Pixels:
-    """A Fraction that is a whole number as an int (a stride of 1/2 then 2 is 1 again)."""
-    return value.numerator if type(value) is Fraction and value.denominator == 1 else value
+    return rf, (jump[0] * sh, jump[1] * sw)
 
 
 def _dropped_warning(nid: str, remainders) -> Issue:

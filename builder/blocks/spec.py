@@ -58,7 +58,7 @@ class Window:
     """
 
     kernel: tuple[int, int]
-    stride: tuple[int, int] | tuple[Fraction, Fraction]
+    stride: tuple[int | Fraction, int | Fraction]
     padding: tuple[int, int]
     tiles_exactly: bool = True
 

@@ -90,7 +90,7 @@ def _transposed_analyze(s: Settings, shapes: Sequence[Shape]) -> Analysis:
             _transposed_span(kernel[0], dilation[0], stride[0]),
             _transposed_span(kernel[1], dilation[1], stride[1]),
         ),
-        (_step(stride[0]), _step(stride[1])),  # type: ignore[arg-type]
+        (_step(stride[0]), _step(stride[1])),
         (0, 0),
         False,  # every input row reaches the output
     )
@@ -180,7 +180,7 @@ def _upsample_analyze(s: Settings, shapes: Sequence[Shape]) -> Analysis:
     sh, sw = pair(s["scale_factor"])
     # a bilinear output value mixes the two nearest input pixels on each axis
     kh, kw = (2 if sh > 1 else 1, 2 if sw > 1 else 1) if s["mode"] == "bilinear" else (1, 1)
-    window = Window((kh, kw), (_step(sh), _step(sw)), (0, 0), False)  # type: ignore[arg-type]
+    window = Window((kh, kw), (_step(sh), _step(sw)), (0, 0), False)
     return Analysis((c, h * sh, w * sw), 0, 0, 0, window)
 
 

@@ -117,7 +117,8 @@ def size_lines(
 ) -> list[str]:
     """The output-size rule with the numbers filled in, one line per axis (or one for both)."""
     _, h, w = shape
-    ek, s, pad = window.kernel, window.stride, window.padding
+    ek, pad = window.kernel, window.padding
+    s = (int(window.stride[0]), int(window.stride[1]))  # a sliding window steps whole pixels
     lines = []
     if dilation != (1, 1):
         k, d = kernel, dilation
@@ -142,6 +143,8 @@ def unseen_rows(window: Window, shape: Shape) -> list[tuple[str, int, int, int, 
     those are padding, so only the rest are lost data.
     """
     (fh, fw), (sh, sw), (ph, pw) = window.kernel, window.stride, window.padding
+    if type(sh) is not int or type(sw) is not int:
+        return []  # an upsampling block reaches every input row
     _, h, w = shape
     lost_h = (h + 2 * ph - fh) % sh - ph
     lost_w = (w + 2 * pw - fw) % sw - pw

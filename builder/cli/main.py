@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from dataclasses import dataclass
 from typing import Any, Protocol, cast
 
 from ..errors import ConvCanvasError
-from .common import EXIT_USAGE, os_error_message, terminal_safe
+from .common import EXIT_OK, EXIT_USAGE, os_error_message, terminal_safe
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +102,9 @@ def main(argv: list[str] | None = None) -> int:
     except ConvCanvasError as e:
         print(terminal_safe(f"convcanvas {args.command}: {e}"), file=sys.stderr)
         return EXIT_USAGE
+    except BrokenPipeError:  # the reader stopped early (`| head`): not an error of ours
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+        return EXIT_OK
     except OSError as e:  # a full disk, a read-only or missing folder
         print(terminal_safe(f"convcanvas {args.command}: {os_error_message(e)}"), file=sys.stderr)
         return EXIT_USAGE

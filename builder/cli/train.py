@@ -59,6 +59,13 @@ def configure(p: argparse.ArgumentParser) -> None:
         help="start from these weights (.safetensors or .pt, e.g. from `convcanvas import --weights-out` "
         "or an earlier run): fine-tuning; blocks whose shapes changed start fresh",
     )
+    p.add_argument(
+        "--no-tensorboard",
+        dest="tensorboard",
+        action="store_false",
+        help="write no TensorBoard event files into the run folder (written when TensorBoard is "
+        "installed: pip install convcanvas[tensorboard]; view with tensorboard --logdir runs/)",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON record per epoch and a final one")
 
 
@@ -68,6 +75,7 @@ def run(args: argparse.Namespace) -> int:
         EpochMetrics,
         RunFinished,
         RunStarted,
+        RunWarning,
         StepMetrics,
         Trainer,
         TrainingError,
@@ -113,7 +121,7 @@ def run(args: argparse.Namespace) -> int:
                 )
             progress.total = record.steps_per_epoch * (config.epochs - record.start_epoch)
             progress.offset = record.steps_per_epoch * record.start_epoch
-        elif isinstance(record, DataWarning):
+        elif isinstance(record, (DataWarning, RunWarning)):
             progress.clear()
             print(terminal_safe(f"warning: {record.message}"), file=sys.stderr)
         elif isinstance(record, StepMetrics):
@@ -149,6 +157,7 @@ def _config(args: argparse.Namespace) -> TrainConfig:
         seed=args.seed,
         device=args.device,
         data_dir=args.data_dir,
+        tensorboard=args.tensorboard,
     )
 
 

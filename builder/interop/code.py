@@ -69,10 +69,10 @@ def module_source(graph: Graph, result: Inference | None = None, class_name: str
                 forward.append(f"{var} = x{comment}")
             continue
         if spec.merge is not None:
-            own = spec.merge.parameter
-            if own is not None:
-                shape = own.shape(node.settings, info.input_shapes)
-                fill = own.fill(node.settings)
+            tensor = spec.merge.parameter
+            if tensor is not None:  # a learned tensor the block owns, named after the node
+                shape = tensor.shape(node.settings, info.input_shapes)
+                fill = tensor.fill(node.settings)
                 init.append(
                     f"self.{nid} = nn.Parameter(torch.full({shape!r}, {fill!r}))  # -> {_shape(info.shape)}"
                 )

@@ -566,16 +566,21 @@ class _Layout:
     def convert(self, node: fx.Node, add) -> bool:
         """Import `node` if it is a layout change, a channel split or a LayerScale; False if
         it is none of those (the caller converts it); ValueError if it cannot be imported."""
-        target, args = node.target, node.args
+        target: Any = node.target
+        args: Any = node.args
         method = target if node.op == "call_method" else None
         x = args[0] if args else None
         on_last = x in self.channels_last
+        if any(a in self.channels_last for a in node.all_input_nodes):
+            self.channels_last.add(node)  # until a permute back, refused or not
         if target is torch.permute or method == "permute":
             dims = args[1] if len(args) == 2 and isinstance(args[1], tuple | list) else args[1:]
             dims = tuple(d % 4 for d in dims) if all(isinstance(d, int) for d in dims) else dims
             if dims == (_TO_CHANNELS_FIRST if on_last else _TO_CHANNELS_LAST):
                 self.value_of[node] = self.value_of.get(x)
-                if not on_last:
+                if on_last:
+                    self.channels_last.discard(node)
+                else:
                     self.channels_last.add(node)
                 return True
             raise ValueError(
@@ -584,8 +589,6 @@ class _Layout:
             )
         if method == "contiguous" and len(args) == 1:  # a copy in the same layout
             self.value_of[node] = self.value_of.get(x)
-            if on_last:
-                self.channels_last.add(node)
             return True
         if target in _MULTIPLIES or method in ("mul", "__mul__"):
             return self._scale(node, add)
@@ -602,17 +605,17 @@ class _Layout:
                 raise ValueError(self._refusal())
             spec = signature.spec
             add(node, spec.type, _call_settings(signature, node), [x], self.graph.new_id(spec.type))
-            self.channels_last.add(node)
             return True
         return False
 
     def _scale(self, node: fx.Node, add) -> bool:
-        params = [a for a in node.args if a in self.parameters]
+        args: Any = node.args
+        params = [a for a in args if a in self.parameters]
         if not params:
             return False
-        values = [a for a in node.args if isinstance(a, fx.Node) and a not in self.parameters]
+        values = [a for a in args if isinstance(a, fx.Node) and a not in self.parameters]
         param = params[0]
-        tensor = self.traced.get_parameter(self.parameters[param])
+        tensor: torch.Tensor = self.traced.get_parameter(self.parameters[param])
         if len(params) != 1 or len(values) != 1 or values[0] in self.channels_last:
             raise ValueError(
                 f"parameter '{param.target}' is multiplied with {len(values)} channels-first value(s); "
@@ -625,19 +628,22 @@ class _Layout:
             )
         block = _block_with(SCALE)
         spec = CATALOG[block]
-        first = float(tensor.flatten()[0])
+        tensor = tensor.detach()
+        first = tensor.flatten()[0]
         same = bool((tensor == first).all())  # an untrained scale: record where it starts
-        settings = {"init": first} if same else {}
+        # the shortest decimal that is this float32 (1e-06, not 9.999999974752427e-07)
+        settings = {"init": float(str(first.numpy()))} if same else {}
         add(node, block, settings, values, _id_for(self.parameters[param]))
         if self.value_of.get(node):
             made = self.value_of[node]
             self.weight_names[made] = self.parameters[param]
-            self.scales[made] = (tensor.detach(), self.where(node))
+            self.scales[made] = (tensor, self.where(node))
         assert spec.merge is not None and spec.merge.parameter is not None, f"{block} owns a tensor"
         return True
 
     def _chunk(self, node: fx.Node) -> None:
-        x, *rest = node.args
+        args: Any = node.args
+        x, *rest = args
         parts = rest[0] if rest else node.kwargs.get("chunks")
         dim = rest[1] if len(rest) > 1 else node.kwargs.get("dim", 0)
         if dim not in (1, -3):
@@ -651,7 +657,8 @@ class _Layout:
 
     def _slice(self, node: fx.Node, add) -> None:
         """A part of a chunk, or x[:, a:b]: the channels [start, end) of one value."""
-        source, index = node.args
+        args: Any = node.args
+        source, index = args
         if source in self.chunks:
             x, parts = self.chunks[source]
             c = self.channels(x)

@@ -44,8 +44,9 @@ def import_model(spec: str, input_shape: tuple[int, int, int] | None = None) -> 
             declared = tuple(imported.settings["shape"])
             if declared != tuple(input_shape):
                 raise ConvCanvasError(
-                    f"{spec} takes inputs of {'x'.join(map(str, declared))}, not "
-                    f"{'x'.join(map(str, input_shape))}; leave the input shape out to use the file's"
+                    f"the file's input is {' x '.join(map(str, declared))}, not "
+                    f"{' x '.join(map(str, input_shape))}; leave out the input shape, or re-export the "
+                    "model for the size you want"
                 )
         return ImportedModel(onnx_result.graph, onnx_result.state_dict, Path(spec).name)
 

@@ -85,7 +85,7 @@ def _with_bend_points(graph: Graph, layer: dict[str, int]):
         up[nid], down[nid] = [], []
     for i, e in enumerate(graph.edges):
         first, last = layer[e.source], layer[e.target]
-        if last != first + 1:  # MUTATION: long wires reserve no lane
+        if last <= first:
             continue  # closes a cycle: it is routed, not placed
         prev: Item = e.source
         for k in range(first + 1, last):

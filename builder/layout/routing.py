@@ -49,6 +49,7 @@ class WireRouter:
 
     stub_out = STUB_OUT  # where wires turn out of a source port and into a target port
     stub_in = STUB_IN
+    lane = LANE  # how far a wire running beside a card keeps from it
 
     def __init__(
         self,

@@ -21,11 +21,26 @@ import importlib
 from typing import Any
 
 _HOME = {
-    **dict.fromkeys(("TrainConfig", "OPTIMIZERS", "SCHEDULES"), "builder.training.config"),
+    **dict.fromkeys(
+        ("TrainConfig", "OPTIMIZERS", "SCHEDULES", "config_from_saved"), "builder.training.config"
+    ),
+    **dict.fromkeys(
+        (
+            "RunFolderError",
+            "RunSummary",
+            "read_run",
+            "run_graph",
+            "run_weights",
+            "new_run_folder",
+            "default_runs_home",
+        ),
+        "builder.training.runs",
+    ),
     **dict.fromkeys(
         (
             "RunStarted",
             "DataWarning",
+            "RunWarning",
             "DownloadProgress",
             "StepMetrics",
             "LrChanged",
@@ -39,10 +54,12 @@ _HOME = {
         "builder.training.records",
     ),
     "Control": "builder.training.control",
-    **dict.fromkeys(("CheckpointError", "RunFolderError"), "builder.training.checkpoints"),
+    "CheckpointError": "builder.training.checkpoints",
     "schedule_factor": "builder.training.schedules",
     "check_compatibility": "builder.training.compatibility",
-    **dict.fromkeys(("available_devices", "select_device", "physical_cores"), "builder.training.devices"),
+    **dict.fromkeys(
+        ("available_devices", "select_device", "physical_cores", "free_memory"), "builder.training.devices"
+    ),
     **dict.fromkeys(("Trainer", "TrainingError"), "builder.training.engine"),
     **dict.fromkeys(
         (

@@ -18,6 +18,7 @@ import errno
 import io
 import json
 import math
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -34,6 +35,7 @@ from ..graph import Graph
 from ..interop.weights import TORCH_LOAD_ERRORS
 from .config import OPTIMIZERS, TrainConfig
 from .records import LOGGED, Record, json_line
+from .runs import RunFolderError
 
 FORMAT = "convcanvas-checkpoint"
 VERSION = 1
@@ -47,10 +49,6 @@ _START_AGAIN = (
 
 class CheckpointError(ConvCanvasError):
     """A file given to resume from is not a ConvCanvas checkpoint, or is damaged."""
-
-
-class RunFolderError(ConvCanvasError):
-    """The run folder cannot be written (a full disk, no permission); says which folder and what to do."""
 
 
 @dataclass
@@ -82,6 +80,8 @@ class RunFolder:
             (self.path / "checkpoints").mkdir(parents=True, exist_ok=True)
             write_atomic(self.path / "graph.json", dumps_graph(self.graph))
             write_atomic(self.path / "config.json", json.dumps(asdict(self.config), indent=2) + "\n")
+            started = {"started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "network": self.graph.name}
+            write_atomic(self.path / "run.json", json.dumps(started, indent=2) + "\n")
 
     def log(self, record: Record) -> None:
         """Append `record` to `metrics.jsonl` if it is one worth keeping."""

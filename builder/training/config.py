@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 
 OPTIMIZERS = ("sgd", "adam", "adamw")
 SCHEDULES = ("constant", "step", "cosine", "onecycle")
@@ -39,6 +39,7 @@ class TrainConfig:
     data_dir: str | None = None
     report_interval: float = 0.1  # seconds between step records
     eval_batch_size: int = 1000
+    tensorboard: bool = True  # a run folder also gets TensorBoard event files, if TensorBoard is installed
 
     def problems(self, devices: Sequence[str] | None = None) -> list[str]:
         """What is wrong with these settings, one sentence each saying what to use instead;
@@ -67,7 +68,25 @@ class TrainConfig:
             "report interval", self.report_interval, "from 0 to 3600 seconds", 0, 3600, high_closed=True
         )
         out += _device_problems(self.device, devices)
+        if not isinstance(self.tensorboard, bool):
+            out.append(f"tensorboard must be true or false, got {self.tensorboard!r}")
         return out
+
+
+def config_from_saved(saved: dict) -> tuple[TrainConfig, list[str]]:
+    """The settings a project file saved, and what could not be used: an unknown setting is
+    ignored and a bad value falls back to its default, each with a sentence saying so."""
+    defaults = TrainConfig()
+    known = {f.name for f in fields(TrainConfig)}
+    notes = [f"ignored the unknown training setting {k!r}" for k in saved if k not in known]
+    values = {k: v for k, v in saved.items() if k in known}
+    for name in list(values):
+        trial = replace(defaults, **{name: values[name]})
+        wrong = trial.problems()
+        if wrong:
+            notes.append(f"{wrong[0]} (the default {getattr(defaults, name)!r} is used)")
+            del values[name]
+    return replace(defaults, **values), notes
 
 
 def _whole(name: str, value: object, low: int, high: int) -> list[str]:

@@ -113,3 +113,24 @@ def prepare_device(device: torch.device) -> Precision:
         else nullcontext()
     )
     return Precision(autocast, torch.channels_last if cuda else torch.contiguous_format)
+
+
+def free_memory(device: torch.device) -> int | None:
+    """Bytes free on `device` now, or None where this cannot be told (MPS, an odd system).
+    For the CPU it is the memory the system can give without swapping."""
+    if device.type == "cuda":
+        free, _total = torch.cuda.mem_get_info(device)
+        return int(free)
+    if device.type != "cpu":
+        return None
+    try:
+        with open("/proc/meminfo") as f:  # Linux: MemAvailable counts reclaimable caches too
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):  # no sysconf (Windows), or no such name
+        return None

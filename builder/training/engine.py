@@ -59,10 +59,12 @@ from .records import (
     Resumed,
     RunFinished,
     RunStarted,
+    RunWarning,
     StepMetrics,
     record_fields,
 )
 from .schedules import schedule_factor
+from .tensorboard_log import TensorBoardLog, missing_message
 
 HEALTH_INTERVAL = 1.0  # seconds between LayerHealth records
 
@@ -154,6 +156,7 @@ class Trainer:
         self._folder = RunFolder(self.run_dir, self.graph, config) if self.run_dir else None
         if self._folder:
             self._folder.prepare()  # a folder that cannot be written fails here, before any training
+        self._tensorboard: TensorBoardLog | None = None  # open while a run with a folder trains
         self.model: NetworkModule | None = None
 
     def _load_dataset(self, on_download: Callable[[DownloadProgress], None] | None) -> Dataset:
@@ -184,9 +187,19 @@ class Trainer:
                 raise
             yield from self._finish(None, "failed", self._out_of_memory_message(e))
             return
+        try:
+            yield from self._train(run)
+        finally:  # also when the caller stops iterating early
+            if self._tensorboard is not None:
+                self._tensorboard.close()
+                self._tensorboard = None
+
+    def _train(self, run: _Run) -> Iterator[Record]:
+        """The run once set up: every epoch, then the `RunFinished`."""
         status, message = "completed", f"trained {self.config.epochs} epochs"
         try:
             yield self._emit(self._run_started(run))
+            yield from self._open_tensorboard(run)
             if self.dataset.skipped:
                 yield self._emit(DataWarning(skipped_message(self.dataset)))
             if self.fresh_blocks and self._initial is not None:
@@ -268,6 +281,21 @@ class Trainer:
             run.state.epoch,
             ds.classes,
         )
+
+    def _open_tensorboard(self, run: _Run) -> Iterator[Record]:
+        """Start the run folder's TensorBoard log with the network's graph; a `RunWarning`
+        if TensorBoard is not installed or cannot trace the network."""
+        if self._folder is None or not self.config.tensorboard:
+            return
+        self._tensorboard = TensorBoardLog.open(self._folder.path)
+        if self._tensorboard is None:
+            yield self._emit(RunWarning(missing_message()))
+            return
+        assert self.result.input_shape is not None  # a valid inference
+        problem = self._tensorboard.add_graph(run.model, tuple(self.result.input_shape), self.device)
+        if problem:
+            yield self._emit(RunWarning(problem))
+        self._tensorboard.add_filters(run.model, run.state.step)  # the starting filters
 
     # -- one epoch ----------------------------------------------------------------------
 
@@ -375,6 +403,8 @@ class Trainer:
         )
         state.history.append(record_fields(record))
         yield self._emit(record)
+        if self._tensorboard is not None:
+            self._tensorboard.add_filters(run.model, state.step)
         if self._folder:
             path = self._folder.save_checkpoint(run.model, run.optimizer, run.generator, state)
             yield Checkpointed(state.epoch, str(path))
@@ -431,6 +461,8 @@ class Trainer:
     def _emit(self, record: _R) -> _R:
         if self._folder:
             self._folder.log(record)
+        if self._tensorboard is not None:
+            self._tensorboard.log(record)
         return record
 
 

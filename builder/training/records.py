@@ -1,8 +1,8 @@
 """The small immutable records a training run yields, and their JSON form.
 
 A run reports only through these: the GUI buffers them for its plots, the CLI prints them,
-and a run folder's `metrics.jsonl` holds one JSON line per data warning, step, epoch, LR
-change and finish.
+and a run folder's `metrics.jsonl` holds one JSON line per warning, step, epoch, LR change
+and finish.
 No torch here, so a viewer of records can import them without the engine.
 """
 
@@ -29,6 +29,14 @@ class RunStarted:
 @dataclass(frozen=True, slots=True)
 class DataWarning:
     """Something the run goes on without: images it could not read, weights that no longer fit."""
+
+    message: str  # what happened and what to do about it
+
+
+@dataclass(frozen=True, slots=True)
+class RunWarning:
+    """Something else the run goes on without, such as TensorBoard logs when TensorBoard is
+    not installed."""
 
     message: str  # what happened and what to do about it
 
@@ -107,6 +115,7 @@ class RunFinished:
 Record = (
     RunStarted
     | DataWarning
+    | RunWarning
     | DownloadProgress
     | StepMetrics
     | LrChanged
@@ -119,7 +128,7 @@ Record = (
 )
 
 # what a run folder's metrics.jsonl keeps: enough to redraw the curves, not the chatter
-LOGGED = (DataWarning, StepMetrics, LrChanged, EpochMetrics, RunFinished)
+LOGGED = (DataWarning, RunWarning, StepMetrics, LrChanged, EpochMetrics, RunFinished)
 
 
 def record_fields(record: Record) -> dict[str, Any]:

@@ -93,7 +93,8 @@ def normalise_image(image: np.ndarray, stats: str | Stats) -> np.ndarray:
         )
     m = np.asarray(mean, dtype=np.float32)[:, None, None]
     s = np.asarray(std, dtype=np.float32)[:, None, None]
-    return ((image - m) / s).astype(np.float32)
+    with np.errstate(divide="ignore"):  # a zero std gives infinities, as in training, which then stops
+        return ((image - m) / s).astype(np.float32)
 
 
 def prepare_drawing(pixels: np.ndarray, stats: str | Stats = "mnist", size: int = 28) -> np.ndarray | None:

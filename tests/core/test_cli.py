@@ -63,3 +63,24 @@ def test_templates_lists_all(capsys):
     out = capsys.readouterr().out
     for name in ["lenet5", "mnist_cnn", "alexnet", "vgg16", "resnet18", "inception_block", "cifar_cnn"]:
         assert name in out
+
+
+def test_import_lists_the_torchvision_cnns_and_imports_one_by_name(capsys, tmp_path):
+    from builder import TORCHVISION_CNNS, load_graph, load_weights
+
+    assert main(["import", "--list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == len(TORCHVISION_CNNS) == 68
+    assert any(line.startswith("torchvision:resnet18 ") and "11.7 M" in line for line in lines)
+    assert any("inception_v3" in line and "3x299x299" in line for line in lines)
+
+    out, weights = tmp_path / "s.json", tmp_path / "s.safetensors"
+    assert main(["import", "torchvision:squeezenet1_1", "-o", str(out), "--weights-out", str(weights)]) == 0
+    assert "1,235,496 parameters" in capsys.readouterr().out
+    assert load_graph(out).input_node().settings["shape"] == (3, 224, 224)  # the weights' size
+    assert len(load_weights(weights)) == 52
+
+    assert main(["import", "torchvision:squeezenet1_2", "-o", str(out)]) == 2
+    assert "did you mean squeezenet1_0, squeezenet1_1" in capsys.readouterr().err
+    assert main(["import", "torchvision:squeezenet1_1"]) == 2
+    assert "-o graph.json" in capsys.readouterr().err

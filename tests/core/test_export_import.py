@@ -305,7 +305,7 @@ def test_cli_export_and_import(tmp_path, capsys):
         )
         == 2
     )
-    assert "no model named" in capsys.readouterr().err
+    assert "not a torchvision classification CNN" in capsys.readouterr().err
 
 
 def test_training_script_carries_the_chosen_settings_and_the_engines_schedule():
@@ -444,3 +444,165 @@ def test_a_file_that_is_not_weights_is_refused_with_a_message(tmp_path, capsys, 
     err = capsys.readouterr().err
     assert "is not a weights file" in err and "Traceback" not in err
     assert not (tmp_path / "out.pt").exists()
+
+
+def _round_trip(module, input_shape):
+    """Import `module`, check the built model and the exported code against it, and return
+    the import and the exported source."""
+    module = module.eval()
+    imported = import_module(module, input_shape)
+    rebuilt = build_model(imported.graph).eval()
+    rebuilt.load_state_dict(imported.state_dict_from(module))
+    x = torch.randn(2, *input_shape)
+    source = export_python(imported.graph)
+    exported = load_exported(source, source.split("class ")[1].split("(")[0]).eval()
+    exported.load_state_dict(rebuilt.state_dict())
+    with torch.no_grad():
+        torch.testing.assert_close(rebuilt(x), module(x), atol=1e-5, rtol=1e-5)
+        torch.testing.assert_close(exported(x), module(x), atol=1e-5, rtol=1e-5)
+    return imported, source
+
+
+@pytest.mark.parametrize("stride", [1, 2])
+def test_a_shufflenet_unit_imports_as_slices_and_a_channel_shuffle(tmp_path, stride):
+    from torchvision.models.shufflenetv2 import InvertedResidual
+
+    shape = (8 if stride == 1 else 4, 6, 6)
+    imported, source = _round_trip(InvertedResidual(shape[0], 8, stride), shape)
+    types = [n.type for n in imported.graph.nodes.values()]
+    assert types.count("ChannelShuffle") == 1 and types.count("Slice") == (2 if stride == 1 else 0)
+    if stride == 1:  # x.chunk(2, dim=1): channels [0, 4) and [4, 8), written as slices
+        slices = [n.settings for n in imported.graph.nodes.values() if n.type == "Slice"]
+        assert slices == [{"start": 0, "end": 4}, {"start": 4, "end": 8}]
+        assert "[:, :4]" in source and "[:, 4:8]" in source
+    path = tmp_path / "net.py"
+    path.write_text(source)
+    module, _ = load_module_spec(f"{path}:{source.split('class ')[1].split('(')[0]}")
+    assert _structure(import_module(module, shape).graph) == _structure(imported.graph)
+
+
+def test_a_convnext_block_imports_its_channels_last_section_as_channels_first_blocks(tmp_path):
+    """ConvNeXt's block: depthwise conv, permute to channels-last, LayerNorm, Linear, GELU,
+    Linear, permute back, a per-channel layer scale, stochastic depth, and the residual sum."""
+    import onnxruntime
+    from torchvision.models.convnext import CNBlock, LayerNorm2d
+
+    class Net(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.stem = torch.nn.Conv2d(3, 8, 2, stride=2)
+            self.norm = LayerNorm2d(8, eps=1e-6)
+            self.block = CNBlock(8, layer_scale=0.5, stochastic_depth_prob=0.1)
+
+        def forward(self, x):
+            return self.block(self.norm(self.stem(x)))
+
+    module = Net()
+    with torch.no_grad():
+        module.block.layer_scale.copy_(torch.rand(8, 1, 1))  # trained: no longer one value
+    imported, source = _round_trip(module, (3, 10, 10))
+    graph = imported.graph
+    assert [n.type for n in graph.nodes.values()] == [
+        "Input",
+        "Conv2d",
+        "LayerNorm2d",
+        "Conv2d",
+        "LayerNorm2d",
+        "Conv2d",
+        "GELU",
+        "Conv2d",
+        "LayerScale",
+        "StochasticDepth",
+        "Add",
+    ]
+    assert graph.nodes["block_block_3"].settings == {
+        **graph.nodes["block_block_3"].settings,
+        "out_channels": 32,
+        "kernel_size": 1,
+    }
+    assert graph.nodes["block_block_2"].settings == {"eps": 1e-6, "affine": True}
+    state = imported.state_dict_from(module)
+    assert state["block_block_3.weight"].shape == (32, 8, 1, 1)
+    assert torch.equal(state["block_layer_scale"], module.block.layer_scale)
+    assert "self.block_layer_scale = nn.Parameter(torch.full((8, 1, 1), 1e-06))" in source
+    assert infer(graph).total_params == sum(p.numel() for p in module.parameters())
+    model = build_model(graph).eval()
+    model.load_state_dict(state)
+    export_onnx(model, tmp_path / "m.onnx", model.input_shape)
+    session = onnxruntime.InferenceSession(str(tmp_path / "m.onnx"))
+    x = torch.randn(3, 3, 10, 10)
+    with torch.no_grad():
+        expected = module.eval()(x).numpy()
+    np.testing.assert_allclose(session.run(None, {"input": x.numpy()})[0], expected, atol=1e-4, rtol=1e-4)
+
+
+def test_what_a_channels_last_section_cannot_hold_is_refused_with_its_place(tmp_path):
+    (tmp_path / "last.py").write_text(
+        textwrap.dedent("""
+        import torch
+        from torch import nn
+
+        class Last(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.conv = nn.Conv2d(3, 8, 1)
+                self.norm = nn.BatchNorm1d(8)
+                self.fc = nn.Linear(8, 8)
+
+            def forward(self, x):
+                x = self.conv(x).permute(0, 2, 3, 1)
+                x = self.fc(x).softmax(-1)
+                return self.norm(x).permute(0, 3, 1, 2)
+    """)
+    )
+    module, _ = load_module_spec(f"{tmp_path / 'last.py'}:Last")
+    with pytest.raises(ImportFailed) as e:
+        import_module(module, (3, 8, 8))
+    text = "\n".join(e.value.problems)
+    assert "'softmax'" in text and "last.py:14" in text and "channels-last" in text
+    assert "module 'norm' (BatchNorm1d) at last.py:15" in text and "nn.LayerNorm, nn.Linear" in text
+
+
+def test_parameters_used_directly_import_only_as_a_per_channel_scale():
+    class Scaled(torch.nn.Module):
+        def __init__(self, shape, add=False):
+            super().__init__()
+            self.conv = torch.nn.Conv2d(3, 4, 1)
+            self.gamma = torch.nn.Parameter(torch.full(shape, 0.1))
+            self.add = add
+
+        def forward(self, x):
+            x = self.conv(x)
+            return x + self.gamma if self.add else x * self.gamma
+
+    imported, _ = _round_trip(Scaled((4, 1, 1)), (3, 5, 5))
+    assert imported.graph.nodes["gamma"].type == "LayerScale"
+    assert imported.graph.nodes["gamma"].settings == {"init": 0.1}
+    for module, expected in [
+        (Scaled((4,)), "parameter 'gamma' has shape (4,); only a C x 1 x 1"),
+        (Scaled((4, 1, 1), add=True), "parameter 'gamma' is used directly by call_function 'add'"),
+    ]:
+        with pytest.raises(ImportFailed) as e:
+            import_module(module, (3, 5, 5))
+        assert expected in "\n".join(e.value.problems)
+    with pytest.raises(ImportFailed) as e:
+        import_module(Scaled((5, 1, 1)), (3, 5, 5))
+    assert "its parameter is (5, 1, 1), but its input is 4 x 5 x 5" in "\n".join(e.value.problems)
+
+
+def test_chunks_of_channels_follow_torch_chunk_sizes():
+    class Split(torch.nn.Module):
+        def forward(self, x):
+            a, b, c = torch.chunk(x, 3, dim=1)  # ceil(8 / 3) = 3 channels each, the last 2
+            return torch.cat([c, a, b[:, 1:]], dim=1)
+
+    imported, source = _round_trip(Split(), (8, 2, 2))
+    slices = [n.settings for n in imported.graph.nodes.values() if n.type == "Slice"]
+    # b[:, 1:] is a Slice of b's 3 channels
+    assert slices == [
+        {"start": 0, "end": 3},
+        {"start": 3, "end": 6},
+        {"start": 6, "end": 8},
+        {"start": 1, "end": 3},
+    ]
+    assert "[:, 6:8]" in source and "[:, 1:3]" in source

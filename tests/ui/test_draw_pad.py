@@ -28,7 +28,7 @@ from builder import (
 from ui.training import inside_view
 from ui.training.inside_view import DRAW_FIRST, InsideView
 
-DIGITS = 300  # test digits read per placement: enough to tell 95% from 90%
+DIGITS = 200  # test digits read per placement: enough to tell 95% from 85%
 # (side of the digit's ink box as a fraction of the pad, where it sits in the free space across, down)
 PLACEMENTS = {
     "fills the pad": (0.95, 0.5, 0.5),
@@ -57,7 +57,17 @@ def trained_lenet(mnist):
 
 
 @pytest.fixture
-def inside(qtbot, trained_lenet, mnist):
+def one_thread():
+    """One image at a time runs fastest on one thread; on a busy machine, idle threads of the
+    pool spinning for work can make each small forward pass tens of times slower."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture
+def inside(qtbot, trained_lenet, mnist, one_thread):
     graph, state = trained_lenet
     view = InsideView()
     qtbot.addWidget(view)
@@ -122,7 +132,9 @@ def test_digits_drawn_at_any_size_and_place_read_as_well_as_mnist(inside, mnist,
 
     # without the preprocessing the same drawings are misread: the test can fail
     monkeypatch.setattr(inside_view, "prepare_drawing", plain_resize)
-    plain = {name: pad_accuracy(inside, mnist, placement) for name, placement in PLACEMENTS.items()}
+    plain = {
+        name: pad_accuracy(inside, mnist, PLACEMENTS[name]) for name in ("fills the pad", "small in a corner")
+    }
     print("plain resize: " + ", ".join(f"{k} {v:.1%}" for k, v in plain.items()))
     assert plain["fills the pad"] < 0.9 * baseline
     assert plain["small in a corner"] < 0.5 * baseline

@@ -102,7 +102,8 @@ class GraphScene(QGraphicsScene):
     def _reroute_around(self, item: NodeItem) -> None:
         for edge in item.edges:
             self._route(edge)
-        for other in self.items(item.sceneBoundingRect()):
+        near = WireRouter.lane - 1  # wires nearer than a lane's distance are moved away too
+        for other in self.items(item.sceneBoundingRect().adjusted(-near, -near, near, near)):
             if isinstance(other, EdgeItem) and item is not other.source and item is not other.target:
                 self._route(other)
 
@@ -133,6 +134,8 @@ class GraphScene(QGraphicsScene):
         self.nodes[node_id] = item
         self.addItem(item)
         self.router.place(node_id, self.controller.graph.nodes[node_id].pos)
+        if self._routing:
+            self._reroute_around(item)  # wires that the new card covers go round it
 
     def _on_node_removed(self, node_id: str) -> None:
         item = self.nodes.pop(node_id)

@@ -24,6 +24,7 @@ from builder import (
     ShapeError,
     auto_layout,
     coerce_settings,
+    flow_direction,
     graph_to_dict,
     infer,
     loads_graph,
@@ -91,7 +92,8 @@ class GraphController(QObject):
             return self.add_node(block_type, self._free_position())
         x, y = self.graph.nodes[node_id].pos
         with self.macro(f"Append {block_type} after {node_id}"):
-            new_id = self.add_node(block_type, (x, y + 130.0))
+            after = (x, y + 130.0) if flow_direction(self.graph) == "TB" else (x + 310.0, y)
+            new_id = self.add_node(block_type, after)
             for target in self.graph.outputs_of(node_id):
                 index = self._edge_index(node_id, target)
                 self._push(commands.Disconnect(self, node_id, target))

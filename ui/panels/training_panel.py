@@ -113,6 +113,11 @@ class TrainingPanel(QWidget):
         self.schedule.addItems(SCHEDULES)
         self.label_smoothing = QDoubleSpinBox(decimals=2, maximum=0.5, singleStep=0.05, value=0.0)
         self.seed = QSpinBox(maximum=2**31 - 1, value=0)
+        self.start_from = QCheckBox()  # "Start from the weights of ...": shown when there are some
+        self.start_from.setToolTip(
+            "Fine-tune: begin with these weights instead of fresh ones; blocks they do not fit start fresh"
+        )
+        self.start_from.hide()
 
         settings = QGroupBox("Settings")
         form = QFormLayout(settings)
@@ -130,6 +135,7 @@ class TrainingPanel(QWidget):
         form.addRow("LR schedule", self.schedule)
         form.addRow("Label smoothing", self.label_smoothing)
         form.addRow("Seed", self.seed)
+        form.addRow(self.start_from)
         return settings
 
     def _build_controls(self, layout: QVBoxLayout, defaults: TrainConfig) -> None:
@@ -190,6 +196,38 @@ class TrainingPanel(QWidget):
             seed=self.seed.value(),
             device=self.device.currentData(),
         )
+
+    def offer_start_weights(self, source: str | None, checked: bool) -> None:
+        """Offer to start the next run from the weights of `source` (None: there are none)."""
+        self.start_from.setVisible(source is not None)
+        self.start_from.setText(f"Start from the weights of {source}" if source else "")
+        self.start_from.setChecked(bool(source) and checked)
+
+    def set_config(self, config: TrainConfig) -> None:
+        """Show `config`'s settings (a reopened project's)."""
+        index = self.dataset.findData(config.dataset)
+        if index < 0 and Path(config.dataset).is_dir():  # an image folder
+            self.folder = config.dataset
+            index = self.dataset.findData(FOLDER)
+            self.dataset.blockSignals(True)  # choosing the folder entry would ask for a folder
+            self.dataset.setCurrentIndex(index)
+            self.dataset.setItemText(index, f"Folder: {Path(config.dataset).name}")
+            self.dataset.blockSignals(False)
+        elif index >= 0:
+            self.dataset.setCurrentIndex(index)
+        device = self.device.findData(config.device)
+        self.device.setCurrentIndex(max(device, 0))  # a device this machine lacks: automatic
+        self.epochs.setValue(config.epochs)
+        self.batch.setValue(config.batch_size)
+        self.lr.setValue(config.lr)
+        self.optimizer.setCurrentText(config.optimizer)
+        self.momentum.setValue(config.momentum)
+        self.nesterov.setChecked(config.nesterov)
+        self.weight_decay.setValue(config.weight_decay)
+        self.schedule.setCurrentText(config.schedule)
+        self.label_smoothing.setValue(config.label_smoothing)
+        self.seed.setValue(config.seed)
+        self._update_controls()
 
     def problems(self) -> list[str]:
         """Why Train is disabled, each with its fix; empty when it can run."""

@@ -81,7 +81,7 @@ class InsideView(QWidget):
         for plot in self._build_plots():
             plot.setMinimumSize(120, 100)
             splitter.addWidget(plot)
-        splitter.setSizes([210, 220, 220, 300, 240])
+        splitter.setSizes([210, 150, 190, 340, 230])
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(splitter)
@@ -238,7 +238,9 @@ class InsideView(QWidget):
 
     def _set_input(self, image: torch.Tensor, name: str) -> None:
         """`image` normalised, (C, H, W): shown and predicted."""
-        self.input_view.setImage(image.permute(1, 2, 0).squeeze(-1).numpy(), autoLevels=True)
+        shown = image.permute(1, 2, 0).squeeze(-1).numpy()
+        # a dataset with a zero std (a broken one: its run fails at once) normalises to infinities
+        self.input_view.setImage(np.nan_to_num(shown, nan=0.0, posinf=0.0, neginf=0.0), autoLevels=True)
         self.input_image, self.input_name = image, name
         self.status.setText(f"Input: {name}")
         self.refresh()

@@ -12,6 +12,8 @@ MAX_ROWS = 40  # a very deep network shows its first layers
 TILE = 28  # every map is drawn this many pixels square, whatever its size
 GAP = 2
 ROW_GAP = 6
+TITLE = "Layer by layer"  # short: a plot's title sets its least width, and the pane is narrow
+LABEL_WIDTH = 118  # pixels for "avgpool2 16×5×5"
 
 
 def path_mosaic(layers: list[tuple[str, np.ndarray]]) -> tuple[np.ndarray, list[tuple[float, str]]]:
@@ -25,13 +27,12 @@ def path_mosaic(layers: list[tuple[str, np.ndarray]]) -> tuple[np.ndarray, list[
         top = row * (TILE + ROW_GAP)
         c, h, w = maps.shape
         ys, xs = np.arange(TILE) * h // TILE, np.arange(TILE) * w // TILE
-        for k, plane in enumerate(maps[:MAX_MAPS]):
+        for k, plane in enumerate(np.nan_to_num(maps[:MAX_MAPS], nan=0.0, posinf=0.0, neginf=0.0)):
             lo, hi = float(plane.min()), float(plane.max())
             tile = (plane - lo) / (hi - lo) if hi > lo else np.zeros_like(plane)
             left = k * (TILE + GAP)
             out[top : top + TILE, left : left + TILE] = tile[np.ix_(ys, xs)]
-        shown = "" if c <= MAX_MAPS else f" ({MAX_MAPS} of {c})"
-        ticks.append((top + TILE / 2, f"{name} {c}×{h}×{w}{shown}"))
+        ticks.append((top + TILE / 2, f"{name} {c}×{h}×{w}"))
     return out, ticks
 
 
@@ -39,20 +40,27 @@ class PathView(pg.PlotWidget):
     """Feature maps of every layer for the current input, in network order."""
 
     def __init__(self, parent=None):
-        super().__init__(parent, title="Path through the network")
+        super().__init__(parent, title=TITLE)
         self.image = pg.ImageItem()
         self.addItem(self.image)
         self.invertY(True)
         self.setAspectLocked(True)
         self.hideAxis("bottom")
+        # the labels' room is fixed: an axis that widens after the first layout leaves the
+        # locked-aspect view scaled for the wider plot, and the right of the path cut off
+        self.getAxis("left").setWidth(LABEL_WIDTH)
+        self.setToolTip(f"The first {MAX_MAPS} feature maps of each layer for the input shown, in order")
         self.layers: list[str] = []  # the layers shown, top to bottom
 
     def show_path(self, layers: list[tuple[str, np.ndarray]]) -> None:
+        """Show `layers` (name, (C, H, W) maps) in order; 1x1 maps are vectors, left out."""
+        layers = [(name, maps) for name, maps in layers if maps.shape[1] * maps.shape[2] > 1]
         image, ticks = path_mosaic(layers)
         self.layers = [name for name, _ in layers[:MAX_ROWS]]
         self.image.setImage(image, levels=(0, 1))
         self.getAxis("left").setTicks([ticks])
-        self.setTitle("Path through the network" if layers else "Path through the network: no input")
+        self.getViewBox().autoRange(padding=0.02)  # the whole path, however narrow the pane
+        self.setTitle(TITLE if layers else f"{TITLE}: no input")
 
     def clear_path(self) -> None:
         self.show_path([])

@@ -21,6 +21,7 @@ import traceback
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -61,6 +62,9 @@ class TrainingSession(QObject):
         # the weights a run starts from (an object with `state()` and `source`), or None for
         # fresh ones; asked at each start, so the window can change them between runs
         self.start_weights: Callable[[], Any] = lambda: None
+        # the folder each run writes (settings, metrics, checkpoints, weights), asked at each start
+        self.run_folder: Callable[[], Path | None] = lambda: None
+        self.current_run_dir: Path | None = None
 
     @property
     def control(self) -> Control | None:
@@ -85,9 +89,10 @@ class TrainingSession(QObject):
         # in such garbage must die on this (GUI) thread, not on the worker, so collect now.
         gc.collect()
         self._run = _Run()
+        self.current_run_dir = self.run_folder()
         self._thread = threading.Thread(
             target=_work,
-            args=(self._run, graph.copy(), config, dataset, self.start_weights()),
+            args=(self._run, graph.copy(), config, dataset, self.start_weights(), self.current_run_dir),
             name="convcanvas-training",
             daemon=True,
         )
@@ -149,7 +154,7 @@ class TrainingSession(QObject):
         self._drain()
 
 
-def _work(run: _Run, graph, config: TrainConfig, dataset, weights) -> None:
+def _work(run: _Run, graph, config: TrainConfig, dataset, weights, run_dir: Path | None) -> None:
     """The worker thread: build the trainer (which loads the data), then iterate its run."""
     control, buffer = run.control, run.buffer
 
@@ -164,6 +169,7 @@ def _work(run: _Run, graph, config: TrainConfig, dataset, weights) -> None:
             config,
             control=control,
             dataset=dataset,
+            run_dir=run_dir,
             on_download=on_download,
             # reading a weights file happens here, off the window's thread; a bad one fails the run
             initial_weights=weights.state() if weights is not None else None,

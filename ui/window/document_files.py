@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -68,10 +69,15 @@ class DocumentFiles(QObject):
         return answer == QMessageBox.StandardButton.Discard
 
     def ask_save_changes(self):
+        run = (
+            "\n\nIt has a training run that the saved file does not list yet."
+            if self.window.runs.unsaved_run
+            else ""
+        )
         return QMessageBox.question(
             self.window,
             "Unsaved changes",
-            f"Save the changes to {self.path.name if self.path else 'this network'}?",
+            f"Save the changes to {self.path.name if self.path else 'this network'}?{run}",
             QMessageBox.StandardButton.Save
             | QMessageBox.StandardButton.Discard
             | QMessageBox.StandardButton.Cancel,
@@ -111,6 +117,9 @@ class DocumentFiles(QObject):
         self.needs_saving = False
         self.window.start_weights = StartWeights.beside(path) if path is not None else None
         self.controller.load(graph)
+        self.window.runs.reset()
+        self.window.training.restore_settings()
+        self.window.training.show_start_weights()
         self.window.update_title()
         self.window.view.show_start()
 
@@ -134,8 +143,13 @@ class DocumentFiles(QObject):
 
     def write(self, path: Path) -> bool:
         """Save to `path`; it becomes the document's path and the history's clean point."""
+        graph, training = self.controller.graph, self.window.training
+        if training.panel is not None:  # else the settings it was opened with stay as they were
+            graph.training = {k: v for k, v in asdict(training.panel.config()).items() if v is not None}
+        if path != self.path:
+            self.window.runs.rebase(path)
         try:
-            save_graph(self.controller.graph, path)
+            save_graph(graph, path)
             self._save_weights_beside(path)
         except OSError as e:
             self.window.show_error(
@@ -147,6 +161,7 @@ class DocumentFiles(QObject):
             return False
         self.path = path
         self.needs_saving = False
+        self.window.runs.saved()
         self.controller.undo_stack.setClean()
         self.add_recent(path)
         self.window.update_title()
@@ -187,22 +202,46 @@ class DocumentFiles(QObject):
             return
         self.remember_dir(Path(path))
         weights = self.window.start_weights if fmt in CARRIES_WEIGHTS else None
+        refusal = self._weights_refusal(weights)
+        if refusal:
+            self.window.show_error("Cannot export these weights", refusal)
+            return
         try:
-            fresh = _write_export(fmt, path, self.controller.graph, result, training.panel.config(), weights)
+            _write_export(fmt, path, self.controller.graph, result, training.panel.config(), weights)
         except (OSError, ConvCanvasError) as e:
             self.window.show_error("Export failed", str(e))
             return
         note = ""
         if fmt in CARRIES_WEIGHTS:
+            note = f" with the weights of {weights.source}" if weights else " with untrained (fresh) weights"
+        self.window.statusBar().showMessage(f"Exported {path}{note}", 10_000)
+
+    def _weights_refusal(self, weights: StartWeights | None) -> str:
+        """Why `weights` cannot go with the network as it is now, or "" if they can: weights
+        that fit only part of it would export a network that nobody trained."""
+        if weights is None:
+            return ""
+        from builder import build_model, fitting_weights, graph_diff, run_graph
+
+        graph = self.controller.graph
+        try:
+            if weights.run is not None:
+                diff = graph_diff(run_graph(weights.run), graph)
+                if not diff.same:
+                    return (
+                        f"The network changed since {weights.source} trained it:\n\n"
+                        + "\n".join(diff.lines()[:8])
+                        + "\n\nTrain it again, or undo the changes."
+                    )
+            model_state = build_model(graph, self.controller.result).state_dict()
+            _, fresh = fitting_weights(model_state, weights.state())
+        except (OSError, ConvCanvasError) as e:
+            return f"The weights of {weights.source} cannot be read: {e}"
+        if fresh:
             from builder import fresh_blocks_message
 
-            if weights is None:
-                note = " with freshly initialised (untrained) weights"
-            elif fresh:
-                note = f" with the weights of {weights.source}; {fresh_blocks_message(fresh, weights.source)}"
-            else:
-                note = f" with the weights of {weights.source}"
-        self.window.statusBar().showMessage(f"Exported {path}{note}", 10_000)
+            return fresh_blocks_message(fresh, weights.source).capitalize() + ". Train the network first."
+        return ""
 
     def last_dir(self) -> Path:
         """The document's folder, else the folder last opened from or saved to, else home."""
@@ -240,30 +279,24 @@ class DocumentFiles(QObject):
         self.recent_menu.setEnabled(bool(files))
 
 
-def _write_export(
-    fmt: str, path: str, graph: Graph, result, config, weights: StartWeights | None
-) -> list[str]:
-    """Write the export; return the blocks that `weights` did not fit (they start fresh)."""
+def _write_export(fmt: str, path: str, graph: Graph, result, config, weights: StartWeights | None) -> None:
     # the exporters load on first use: they import torch
     if fmt == "py":
         from builder import export_python
 
         write_atomic(path, export_python(graph, result))
-        return []
+        return
     if fmt == "train-py":
         from builder import export_training_script
 
         write_atomic(path, export_training_script(graph, config, result))  # the panel's settings
-        return []
+        return
     from builder import build_model, export_onnx, fitting_weights, save_weights
 
     model = build_model(graph, result)
-    fresh: list[str] = []
-    if weights is not None:
-        fitting, fresh = fitting_weights(model.state_dict(), weights.state())
-        model.load_state_dict(fitting, strict=False)
+    if weights is not None:  # `_weights_refusal` checked that every block gets its weights
+        model.load_state_dict(fitting_weights(model.state_dict(), weights.state())[0], strict=False)
     if fmt == "onnx":
         export_onnx(model, path, result.input_shape)
     else:
         save_weights(model, path, graph)
-    return fresh

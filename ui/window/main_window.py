@@ -17,6 +17,8 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMessageBox,
     QUndoView,
+    QVBoxLayout,
+    QWidget,
 )
 
 from builder import Graph, SettingError, load_template
@@ -29,8 +31,10 @@ from ..panels.palette import Palette
 from ..panels.problems_panel import ProblemsPanel
 from ..panels.summary_table import SummaryTable
 from .document_files import DocumentFiles
+from .memory_status import MemoryStatus
 from .menu_actions import MenuActions
 from .model_import import ModelImport, StartWeights
+from .project_runs import ProjectRuns
 from .recovery import Recovery
 from .training_wiring import TrainingWiring
 
@@ -70,11 +74,14 @@ class MainWindow(QMainWindow):
         self.files = DocumentFiles(self, Path(path) if path else None)
         self.recovery = Recovery(self)
         self.imports = ModelImport(self)
+        self.runs = ProjectRuns(self)
+        self.memory = MemoryStatus(self)
         self.training = TrainingWiring(self)
         self.docks: dict[str, QDockWidget] = {}
         self._build_docks()
         self.status = QLabel()
         self.statusBar().addWidget(self.training.note)
+        self.statusBar().addPermanentWidget(self.memory.label)
         self.statusBar().addPermanentWidget(self.status)
         self.menu_actions = MenuActions(self)
         self._connect()
@@ -82,6 +89,7 @@ class MainWindow(QMainWindow):
         self.resize(min(1500, int(screen.width() * 0.95)), min(920, int(screen.height() * 0.92)))
         self._restore_settings()
         self._on_inferred(self.controller.result)
+        self.memory.update()
         self.update_title()
         QTimer.singleShot(0, self.view.show_start)
 
@@ -92,12 +100,20 @@ class MainWindow(QMainWindow):
         self._dock("Inspector", self.inspector, RIGHT)
         self._dock("Training", self.training.panel_scroll, RIGHT)
         self._dock("History", self.history, RIGHT)
-        self._dock("Summary", self.summary, BOTTOM)
+        summary = QWidget()
+        summary_layout = QVBoxLayout(summary)
+        summary_layout.setContentsMargins(0, 0, 0, 0)
+        summary_layout.setSpacing(0)
+        summary_layout.addWidget(self.summary, 1)
+        summary_layout.addWidget(self.memory.detail)
+        self._dock("Summary", summary, BOTTOM)
         self._dock("Training plots", self.training.plots_placeholder, BOTTOM)
+        self._dock("Runs", self.training.runs_placeholder, BOTTOM)
         self._dock("Problems", self.problems, BOTTOM)
         docks = self.docks
         self.splitDockWidget(docks["Summary"], docks["Problems"], Qt.Orientation.Horizontal)
         self.tabifyDockWidget(docks["Summary"], docks["Training plots"])
+        self.tabifyDockWidget(docks["Summary"], docks["Runs"])
         self.tabifyDockWidget(docks["Inspector"], docks["Training"])
         self.tabifyDockWidget(docks["Inspector"], docks["History"])
         docks["Summary"].raise_()
@@ -122,6 +138,7 @@ class MainWindow(QMainWindow):
         self.problems.node_activated.connect(self.select_node)
         self.summary.clicked.connect(lambda index: self.select_node(self.summary.node_at_row(index.row())))
         self.controller.inferred.connect(self._on_inferred)
+        self.controller.inferred.connect(self.memory.update)
         # connected to the window, not a helper: the window stops receiving first when it is
         # destroyed, and the undo stack emits cleanChanged from its own destructor
         self.controller.undo_stack.cleanChanged.connect(self.update_title)

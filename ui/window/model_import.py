@@ -29,6 +29,7 @@ class StartWeights:
     source: str
     _state: dict[str, Any] | None = None
     path: Path | None = None
+    run: Path | None = None  # the run folder they come from, whose graph.json they were trained on
 
     def state(self) -> dict[str, Any]:
         """The state dict; `WeightsError` (or OSError) if the file cannot be read."""

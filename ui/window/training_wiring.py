@@ -16,6 +16,7 @@ from ..panels.training_placeholder import TrainingPlaceholder
 from ..training.torch_loader import TorchLoader
 
 if TYPE_CHECKING:
+    from ..panels.runs_panel import RunsPanel
     from ..panels.training_panel import TrainingPanel
     from ..training.training_session import TrainingSession
     from ..training.training_views import TrainingViews
@@ -41,6 +42,8 @@ class TrainingWiring(QObject):
         self.panel_scroll.setWidgetResizable(True)
         self.panel_scroll.setWidget(self.placeholder)  # a long form scrolls rather than grow the window
         self.plots_placeholder = QLabel(LOADING, alignment=Qt.AlignmentFlag.AlignCenter)
+        self.runs_placeholder = QLabel(LOADING, alignment=Qt.AlignmentFlag.AlignCenter)
+        self.runs_panel: RunsPanel | None = None
         self.note = QLabel(LOADING)  # in the status bar while torch loads
         self.note.setToolTip("Editing works now; Train and Export wait for PyTorch.")
         self.health_shown = True
@@ -71,12 +74,15 @@ class TrainingWiring(QObject):
 
     def _on_torch_loaded(self) -> None:
         # these import torch through builder's training names: only now may they load
+        from ..panels.runs_panel import RunsPanel
         from ..panels.training_panel import TrainingPanel
         from ..training.training_session import TrainingSession
         from ..training.training_views import TrainingViews
 
-        self.session = TrainingSession(self.window)
-        self.session.start_weights = lambda: self.window.start_weights
+        window = self.window
+        self.session = TrainingSession(window)
+        self.session.start_weights = self._start_weights
+        self.session.run_folder = window.runs.new_folder
         self.panel = TrainingPanel(self.window.controller, self.session)
         self.views = TrainingViews(self.session)
         self.panel_scroll.setWidget(self.panel)  # the scroll area deletes the placeholder
@@ -86,6 +92,22 @@ class TrainingWiring(QObject):
         self.note.hide()
         self.panel.run_started.connect(self._on_run_started)
         self.views.health_reported.connect(self._on_health_reported)
+        self.runs_panel = RunsPanel(window.runs.folders)
+        window.docks["Runs"].setWidget(self.runs_panel)
+        self.runs_placeholder.deleteLater()
+        self.runs_panel.run_chosen.connect(self.use_run)
+        window.runs.changed.connect(lambda: self.runs_panel.refresh())
+        self.session.records_arrived.connect(self._on_records)
+        self.session.finished.connect(self._on_run_finished)
+        self.restore_settings()
+        self.show_start_weights()
+        memory = window.memory.update  # the estimate follows the panel's batch and optimizer
+        panel = self.panel
+        panel.batch.valueChanged.connect(memory)
+        panel.optimizer.currentTextChanged.connect(memory)
+        panel.momentum.valueChanged.connect(memory)
+        panel.device.currentIndexChanged.connect(memory)
+        memory()
         self.ready.emit()
 
     def _on_torch_failed(self, why: str) -> None:
@@ -110,7 +132,73 @@ class TrainingWiring(QObject):
         if self.health_shown:
             self.window.scene.set_health(grad_norms)
 
+    # -- runs and weights -----------------------------------------------------------------
+
+    def _start_weights(self):
+        """What the next run starts from: the window's weights if the panel says so."""
+        weights = self.window.start_weights
+        return weights if weights is not None and self.panel.start_from.isChecked() else None
+
+    def show_start_weights(self) -> None:
+        """Offer the window's weights as the next run's start: imported ones by default (that is
+        transfer learning), a run's only when asked (Train again means train afresh)."""
+        if self.panel is None:
+            return
+        weights = self.window.start_weights
+        self.panel.offer_start_weights(
+            weights.source if weights else None, checked=weights is not None and weights.run is None
+        )
+
+    def restore_settings(self) -> None:
+        """Show the project's saved training settings in the panel, saying what was not usable."""
+        if self.panel is None:
+            return
+        from builder import config_from_saved
+
+        config, notes = config_from_saved(self.window.controller.graph.training)
+        self.panel.set_config(config)
+        if notes:
+            self.window.statusBar().showMessage("Training settings: " + "; ".join(notes), 15_000)
+
+    def use_run(self, folder) -> None:
+        """The Runs panel selected a run (or none): its weights become the canvas's."""
+        runs = self.window.runs
+        if folder == runs.selected:
+            return
+        runs.use_weights_of(folder)
+        self.show_start_weights()
+        if folder is None or self.views is None:
+            return
+        from builder import ConvCanvasError, load_dataset, read_run, run_graph
+
+        try:
+            run = read_run(folder)
+            dataset = self.views.inside.dataset
+            if dataset is None or dataset.name != run.config.dataset:
+                dataset = load_dataset(run.config.dataset, run.config.data_dir)
+            self.views.inside.attach(run_graph(folder), dataset)
+            self.views.inside.load_weights(self.window.start_weights.state())
+        except (OSError, ConvCanvasError) as e:
+            self.window.statusBar().showMessage(f"Cannot show run {folder.name}: {e}", 10_000)
+            return
+        self.window.statusBar().showMessage(
+            f"Using the weights of run {folder.name}: feature maps, prediction and export use them", 8000
+        )
+
+    def _on_records(self, records: list) -> None:
+        from builder import EpochMetrics
+
+        if self.runs_panel is not None and any(isinstance(r, EpochMetrics) for r in records):
+            self.runs_panel.refresh()
+
+    def _on_run_finished(self, _record) -> None:
+        """Select the run that has just ended: its weights are what the user trained for."""
+        if self.runs_panel is not None and self.session.current_run_dir is not None:
+            self.runs_panel.refresh(keep=self.session.current_run_dir)
+
     def _on_run_started(self, config) -> None:
+        if self.session.current_run_dir is not None:
+            self.window.runs.record(self.session.current_run_dir)
         self._last_health = None
         self.window.scene.set_health(None)
         self.views.start_run(config)
