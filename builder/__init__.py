@@ -61,6 +61,7 @@ _LAZY = {
     "module_source": "builder.interop.code",
     "class_name_for": "builder.interop.code",
     "export_training_script": "builder.interop.training_script",
+    "write_training_script": "builder.interop.training_script",
     "export_onnx": "builder.interop.onnx",
     "save_weights": "builder.interop.weights",
     "save_state_dict": "builder.interop.weights",
@@ -94,7 +95,7 @@ if TYPE_CHECKING:  # for type checkers and editors; at run time these load lazil
     from .interop.onnx import export_onnx
     from .interop.onnx_import import OnnxImportResult, import_onnx
     from .interop.torch_model import NetworkModule, build_model
-    from .interop.training_script import export_training_script
+    from .interop.training_script import export_training_script, write_training_script
     from .interop.weights import (
         WeightsError,
         fitting_weights,
@@ -309,4 +310,5 @@ __all__ = [
     "template_path",
     "torchvision_cnns",
     "write_atomic",
+    "write_training_script",
 ]

@@ -26,7 +26,11 @@ def configure(p: argparse.ArgumentParser) -> None:
         "weights: .safetensors or .pt",
     )
     p.add_argument("-o", "--output", required=True, help="file to write")
-    p.add_argument("--weights", help="trained weights (.safetensors or .pt) for onnx and weights")
+    p.add_argument(
+        "--weights",
+        help="trained weights (.safetensors or .pt) for onnx and weights; with train-py they are "
+        "written beside the script to fine-tune from",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -43,9 +47,12 @@ def run(args: argparse.Namespace) -> int:
 
         write_atomic(out, export_python(graph, result))
     elif args.format == "train-py":
-        from ..interop.training_script import export_training_script
+        from ..interop.training_script import write_training_script
+        from ..interop.weights import load_weights
 
-        write_atomic(out, export_training_script(graph, result=result))
+        weights = load_weights(args.weights) if args.weights else None
+        for written in write_training_script(out, graph, result=result, weights=weights)[1:]:
+            print(f"wrote {written}")
     else:
         import torch
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import inspect
 from dataclasses import asdict
+from importlib import resources
+from pathlib import Path
 
 from ..errors import ConvCanvasError
 from ..graph import Graph
@@ -13,8 +15,9 @@ from ..training.config import TrainConfig
 from ..training.schedules import schedule_factor
 from .code import _file_stem, _valid, class_name_for, docstring, module_source
 
-# Datasets the exported script loads through torchvision; the bundled subset is ConvCanvas's own.
-_SCRIPT_DATASETS = {"mnist-mini": "mnist"}
+# Datasets the script loads through torchvision, and the bundled subset, which ships beside it.
+_SCRIPT_DATASETS = ("mnist", "fashion-mnist", "cifar10", "cifar100", "mnist-mini")
+BUNDLED_DATA = "mnist_mini.npz"  # the app's bundled MNIST subset: exported next to the script
 
 
 _ABOUT = """Train {name} ({params:,} parameters), exported from ConvCanvas.
@@ -26,9 +29,11 @@ Several GPUs or machines (PyTorch DDP; each process trains on its share of every
     torchrun --nproc_per_node 4 {stem}_train.py --dataset {dataset}
     torchrun --nnodes 2 --node_rank 0 --master_addr HOST --nproc_per_node 8 {stem}_train.py
 
-Try it without downloading anything: --dataset synthetic
+Try it without downloading anything: --dataset synthetic (or mnist-mini, the subset
+ConvCanvas ships, when {bundled} lies beside this script).
 Datasets are read from (or downloaded into) --data-dir. Checkpoints go to --out; the
-last one resumes with --resume.
+last one resumes with --resume. Fine-tune from trained weights with --weights FILE
+(.safetensors or .pt){weights_hint}.
 """
 
 # the script itself; `{about}` is its docstring, a literal that file-derived text cannot break out of
@@ -50,7 +55,7 @@ from torch.utils.data import DataLoader, TensorDataset
 from torch.utils.data.distributed import DistributedSampler
 
 # ----------------------------------------------------------------------------- settings
-DATASET = "{dataset}"  # mnist, fashion-mnist, cifar10, cifar100 or synthetic
+DATASET = "{dataset}"  # mnist, fashion-mnist, cifar10, cifar100, mnist-mini or synthetic
 EPOCHS = {epochs}
 BATCH_SIZE = {batch_size}  # per process
 LR = {lr!r}
@@ -70,6 +75,7 @@ SOFTMAX_OUTPUT = {softmax!r}  # the final Softmax block, if any: training uses t
 # --------------------------------------------------------------------------------- data
 STATS = {{  # per-channel mean and standard deviation of the training images
     "mnist": ((0.1307,), (0.3081,)),
+    "mnist-mini": ((0.1307,), (0.3081,)),
     "fashion-mnist": ((0.2860,), (0.3530,)),
     "cifar10": ((0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616)),
     "cifar100": ((0.5071, 0.4865, 0.4409), (0.2673, 0.2564, 0.2762)),
@@ -85,6 +91,8 @@ def datasets(name, data_dir):
             y = torch.randint(0, NUM_CLASSES, (n,), generator=g)
             return TensorDataset(centres[y] + 0.5 * torch.randn(n, *INPUT_SHAPE, generator=g), y)
         return make(512), make(256)
+    if name == "mnist-mini":
+        return bundled_subset(data_dir)
     import torchvision
     from torchvision import transforms as T
 
@@ -99,6 +107,49 @@ def datasets(name, data_dir):
     train = classes[name](data_dir, train=True, download=download, transform=transform)
     test = classes[name](data_dir, train=False, download=download, transform=transform)
     return train, test
+
+
+def bundled_subset(data_dir):
+    """ConvCanvas's MNIST subset (5,000 training and 1,000 test digits), from {bundled} beside
+    this script or in data_dir, normalised as the app trains on it."""
+    import numpy as np
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    for folder in (here, data_dir):
+        path = os.path.join(folder, "{bundled}")
+        if os.path.isfile(path):
+            break
+    else:
+        raise SystemExit(f"{bundled} is not beside this script or in {{data_dir}}. Fix: export the "
+                         "training script again from ConvCanvas (it writes the file), or use --dataset mnist")
+    data = np.load(path)
+    mean, std = STATS["mnist-mini"]
+
+    def part(kind):
+        x = torch.from_numpy(data[f"{{kind}}_images"]).float().div(255).unsqueeze(1)
+        x = (x - mean[0]) / std[0]
+        if tuple(x.shape[1:]) != INPUT_SHAPE:
+            x = F.interpolate(x, size=INPUT_SHAPE[1:], mode="bilinear", align_corners=False)
+            x = x.expand(-1, INPUT_SHAPE[0], -1, -1).contiguous()
+        return TensorDataset(x, torch.from_numpy(data[f"{{kind}}_labels"]).long())
+
+    return part("train"), part("test")
+
+
+def load_weights(path, model):
+    """Start from trained weights (fine-tuning): a .safetensors file or a torch state dict."""
+    if path.endswith(".safetensors"):
+        from safetensors.torch import load_file
+
+        state = load_file(path)
+    else:
+        state = torch.load(path, map_location="cpu", weights_only=True)  # tensors only, never code
+        state = state.get("model", state) if isinstance(state, dict) else state
+    try:
+        model.load_state_dict(state)
+    except (RuntimeError, TypeError, AttributeError) as e:
+        raise SystemExit(f"--weights {{path}} does not fit this network ({{str(e).splitlines()[0]}}). "
+                         "Fix: pass the weights exported with this network") from None
 
 
 # ----------------------------------------------------------------------------- training
@@ -169,6 +220,7 @@ def main():
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, mps")
     p.add_argument("--out", default="checkpoints")
     p.add_argument("--resume", default=None, help="a checkpoint to continue from")
+    p.add_argument("--weights", default=None, help="trained weights to start from (fine-tuning)")
     p.add_argument("--max-steps", type=int, default=0, help="stop each epoch after this many steps")
     args = p.parse_args()
 
@@ -200,7 +252,10 @@ def main():
                              pin_memory=pin)
 
     torch.manual_seed(SEED)  # every process starts from the same weights
-    model = {cls}().to(device)
+    model = {cls}()
+    if args.weights and not args.resume:
+        load_weights(args.weights, model)
+    model = model.to(device)
     if SOFTMAX_OUTPUT:
         # cross-entropy applies log-softmax itself; Softmax has no weights, so the saved
         # state_dict still loads into {cls}
@@ -278,18 +333,23 @@ if __name__ == "__main__":
 
 
 def export_training_script(
-    graph: Graph, config: TrainConfig | None = None, result: Inference | None = None
+    graph: Graph,
+    config: TrainConfig | None = None,
+    result: Inference | None = None,
+    weights_file: str | None = None,
 ) -> str:
     """A standalone training script for `graph` (needs torch and torchvision only), with
-    `config`'s settings (the app's Training panel, or the engine's defaults) at the top."""
+    `config`'s settings (the app's Training panel, or a run's) at the top. It trains on the
+    same dataset by default; for the bundled subset, write `companion_files` beside it.
+    `weights_file` names trained weights exported beside it, which its docstring suggests
+    for fine-tuning."""
     result = _valid(graph, result)
     config = config or TrainConfig()
     problems = config.problems()
     if problems:
         raise ConvCanvasError("cannot export these training settings: " + "; ".join(problems))
     settings = asdict(config)
-    settings["dataset"] = _SCRIPT_DATASETS.get(settings["dataset"], settings["dataset"])
-    if settings["dataset"] not in ("mnist", "fashion-mnist", "cifar10", "cifar100"):
+    if settings["dataset"] not in _SCRIPT_DATASETS:
         settings["dataset"] = "synthetic"  # an image folder: the script's data section is the place to adapt
     cls = class_name_for(graph.name)
     # the script trains on the scores before a final probability head, as the app does
@@ -306,6 +366,8 @@ def export_training_script(
         stem=stem,
         dataset=settings["dataset"],
         epochs=settings["epochs"],
+        bundled=BUNDLED_DATA,
+        weights_hint=f", e.g. --weights {weights_file}" if weights_file else "",
     )
     return _SCRIPT.format(
         about=docstring(about),
@@ -317,5 +379,43 @@ def export_training_script(
         model=module_source(graph, result, cls).rstrip("\n"),
         cls=cls,
         schedule_code=inspect.getsource(schedule_factor).strip(),  # format inserts values verbatim
+        bundled=BUNDLED_DATA,
         **settings,
     )
+
+
+def companion_files(config: TrainConfig) -> dict[str, Path]:
+    """Files the script needs beside it (name -> where to copy it from): the bundled subset
+    when the settings train on it, so the script trains on what the app trained on."""
+    if config.dataset != "mnist-mini":
+        return {}
+    return {BUNDLED_DATA: Path(str(resources.files("resources") / "data" / BUNDLED_DATA))}
+
+
+def write_training_script(
+    path: str | Path,
+    graph: Graph,
+    config: TrainConfig | None = None,
+    result: Inference | None = None,
+    weights: dict | None = None,
+) -> list[Path]:
+    """Write the training script to `path` with what it needs beside it: the bundled subset
+    when it trains on that, and `weights` (a state dict) as ``<stem>_weights.safetensors`` to
+    fine-tune from. Returns the files written."""
+    from ..atomic import write_atomic
+
+    path = Path(path)
+    config = config or TrainConfig()
+    weights_path = path.with_name(f"{path.stem.removesuffix('_train')}_weights.safetensors")
+    source = export_training_script(graph, config, result, weights_path.name if weights else None)
+    written = [path]
+    write_atomic(path, source)
+    for name, origin in companion_files(config).items():
+        write_atomic(path.with_name(name), origin.read_bytes())
+        written.append(path.with_name(name))
+    if weights is not None:
+        from .weights import save_state_dict
+
+        save_state_dict(weights, weights_path, graph)
+        written.append(weights_path)
+    return written

@@ -314,7 +314,7 @@ def test_training_script_carries_the_chosen_settings_and_the_engines_schedule():
     config = TrainConfig(dataset="mnist-mini", optimizer="sgd", lr=0.05, schedule="onecycle", epochs=3)
     source = export_training_script(load_template("lenet5"), config)
     assert 'OPTIMIZER = "sgd"' in source and "LR = 0.05" in source and 'SCHEDULE = "onecycle"' in source
-    assert 'DATASET = "mnist"' in source  # the bundled subset's full dataset, through torchvision
+    assert 'DATASET = "mnist-mini"' in source  # the data the app trained on, shipped beside the script
     start = source.index("def schedule_factor")
     namespace: dict = {}
     exec(source[start : source.index("\n\n\n", start)], {"math": __import__("math")}, namespace)

@@ -114,3 +114,52 @@ def test_script_resume_refuses_other_files_with_a_message(script, tmp_path):
     assert (
         script.load_checkpoint(str(tmp_path / "old.pt"), "checkpoints")["epoch"] == 0
     )  # untagged still loads
+
+
+def test_the_script_trains_on_the_bundled_subset_shipped_beside_it(tmp_path, monkeypatch):
+    from builder import load_template, write_training_script
+
+    graph = load_template("cifar_cnn")  # 3x32x32: the digits are resized and given 3 channels
+    written = write_training_script(tmp_path / "lenet5_train.py", graph, TrainConfig(epochs=1))
+    assert [p.name for p in written] == ["lenet5_train.py", "mnist_mini.npz"]
+    source = written[0].read_text()
+    assert 'DATASET = "mnist-mini"' in source  # what the app trains on, not a download
+    spec = importlib.util.spec_from_file_location("lenet5_train", written[0])
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    train, test = module.datasets("mnist-mini", str(tmp_path / "elsewhere"))
+    assert len(train) == 5000 and len(test) == 1000
+    x, y = train[0]
+    assert tuple(x.shape) == (3, 32, 32) and 0 <= int(y) <= 9
+    assert abs(float(test.tensors[0].mean())) < 0.2  # normalised with MNIST's statistics
+
+    (tmp_path / "mnist_mini.npz").unlink()
+    with pytest.raises(SystemExit) as e:
+        module.datasets("mnist-mini", str(tmp_path / "elsewhere"))
+    assert "mnist_mini.npz" in str(e.value.code) and "Fix:" in str(e.value.code)
+
+
+def test_the_script_fine_tunes_from_weights_written_beside_it(tmp_path, monkeypatch):
+    from builder import build_model, load_weights, write_training_script
+
+    graph = net("n")
+    trained = {k: torch.full_like(v, 0.25) for k, v in build_model(graph).state_dict().items()}
+    written = write_training_script(
+        tmp_path / "n_train.py", graph, TrainConfig(epochs=1, dataset="synthetic"), weights=trained
+    )
+    assert [p.name for p in written] == ["n_train.py", "n_weights.safetensors"]
+    assert "--weights n_weights.safetensors" in written[0].read_text()
+    assert all(torch.equal(load_weights(written[1])[k], trained[k]) for k in trained)
+    spec = importlib.util.spec_from_file_location("n_train", written[0])
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    model = module.N()
+    module.load_weights(str(written[1]), model)
+    assert all(torch.equal(v, trained[k]) for k, v in model.state_dict().items())
+    wrong = tmp_path / "wrong.pt"
+    _save(wrong, {"fc1.weight": torch.zeros(3, 3)})
+    with pytest.raises(SystemExit) as e:
+        module.load_weights(str(wrong), model)
+    assert "does not fit this network" in str(e.value.code)

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtGui import QFontMetrics
 
 from . import plot_style  # noqa: F401
 
-MAX_MAPS = 8  # maps shown per layer: enough to see what a layer picks out, few enough to stay legible
+MAX_MAPS = 6  # maps shown per layer: enough to see what a layer picks out, few enough to stay legible
 MAX_ROWS = 40  # a very deep network shows its first layers
 TILE = 28  # every map is drawn this many pixels square, whatever its size
 GAP = 2
-ROW_GAP = 6
+ROW_GAP = 10
 TITLE = "Layer by layer"  # short: a plot's title sets its least width, and the pane is narrow
-LABEL_WIDTH = 118  # pixels for "avgpool2 16×5×5"
 
 
 def path_mosaic(layers: list[tuple[str, np.ndarray]]) -> tuple[np.ndarray, list[tuple[float, str]]]:
@@ -46,9 +46,6 @@ class PathView(pg.PlotWidget):
         self.invertY(True)
         self.setAspectLocked(True)
         self.hideAxis("bottom")
-        # the labels' room is fixed: an axis that widens after the first layout leaves the
-        # locked-aspect view scaled for the wider plot, and the right of the path cut off
-        self.getAxis("left").setWidth(LABEL_WIDTH)
         self.setToolTip(f"The first {MAX_MAPS} feature maps of each layer for the input shown, in order")
         self.layers: list[str] = []  # the layers shown, top to bottom
 
@@ -58,7 +55,12 @@ class PathView(pg.PlotWidget):
         image, ticks = path_mosaic(layers)
         self.layers = [name for name, _ in layers[:MAX_ROWS]]
         self.image.setImage(image, levels=(0, 1))
-        self.getAxis("left").setTicks([ticks])
+        axis = self.getAxis("left")
+        # the labels' room is set here, once per input: an axis that widens after the first
+        # layout leaves the locked-aspect view scaled for a wider plot, the path cut off
+        metrics = QFontMetrics(axis.style["tickFont"] or self.font())
+        axis.setWidth(max((metrics.horizontalAdvance(label) for _, label in ticks), default=40) + 16)
+        axis.setTicks([ticks])
         self.getViewBox().autoRange(padding=0.02)  # the whole path, however narrow the pane
         self.setTitle(TITLE if layers else f"{TITLE}: no input")
 

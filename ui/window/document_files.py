@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 MAX_RECENT = 8
 EXPORT_SUFFIXES = {"py": ".py", "train-py": "_train.py", "onnx": ".onnx", "weights": ".safetensors"}
-CARRIES_WEIGHTS = {"onnx", "weights"}
+CARRIES_WEIGHTS = {"onnx", "weights", "train-py"}
 _UNSAFE = re.compile(r"[^\w.-]+")  # anything but letters, digits, _ . and -: folders, spaces, control
 _DEVICE_NAMES = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
 
@@ -212,8 +212,10 @@ class DocumentFiles(QObject):
             self.window.show_error("Export failed", str(e))
             return
         note = ""
-        if fmt in CARRIES_WEIGHTS:
+        if fmt in CARRIES_WEIGHTS and fmt != "train-py":
             note = f" with the weights of {weights.source}" if weights else " with untrained (fresh) weights"
+        elif fmt == "train-py" and weights is not None:
+            note = f", and the weights of {weights.source} beside it to fine-tune from (--weights)"
         self.window.statusBar().showMessage(f"Exported {path}{note}", 10_000)
 
     def _weights_refusal(self, weights: StartWeights | None) -> str:
@@ -287,9 +289,12 @@ def _write_export(fmt: str, path: str, graph: Graph, result, config, weights: St
         write_atomic(path, export_python(graph, result))
         return
     if fmt == "train-py":
-        from builder import export_training_script
+        from builder import read_run, write_training_script
 
-        write_atomic(path, export_training_script(graph, config, result))  # the panel's settings
+        # a run's script trains as that run did, on its data; else the panel's settings
+        if weights is not None and weights.run is not None:
+            config = read_run(weights.run).config
+        write_training_script(path, graph, config, result, weights.state() if weights else None)
         return
     from builder import build_model, export_onnx, fitting_weights, save_weights
 

@@ -10,6 +10,9 @@ from PySide6.QtWidgets import QMenu, QStyle
 
 from builder import INPUT_PRESETS
 
+from .help_menu import HelpMenu
+from .run_controls import RunControls
+
 if TYPE_CHECKING:
     from .main_window import MainWindow
 
@@ -28,6 +31,8 @@ class MenuActions(QObject):
         self._build_view_menu(bar.addMenu("&View"))
         self._build_network_menu(bar.addMenu("&Network"))
         self._build_toolbar()
+        self.run = RunControls(window, bar.addMenu("&Run"), self.tools)
+        self.help = HelpMenu(window, bar.addMenu("&Help"))
 
     def _action(self, text, slot, shortcut=None, menu=None, tip="") -> QAction:
         action = QAction(text, self.window)
@@ -133,10 +138,13 @@ class MenuActions(QObject):
             )
             self.preset_group.addAction(action)
         self._action("Custom…", self.window.ask_custom_shape, None, presets)
+        self.rename_action = self._action(
+            "&Rename…", self.window.ask_rename, None, network, "The title, the exported class and the file name"
+        )
 
     def _build_toolbar(self) -> None:
         window = self.window
-        tools = window.addToolBar("Main")
+        tools = self.tools = window.addToolBar("Main")
         tools.setObjectName("MainToolBar")
         tools.setMovable(True)
         tools.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
@@ -154,8 +162,10 @@ class MenuActions(QObject):
         for action in (self.new_action, self.open_action, self.save_action):
             tools.addAction(action)
         tools.addSeparator()
-        tools.addAction(self.undo_action)
-        tools.addAction(self.redo_action)
+        # the menu's Undo says what it undoes; in the toolbar that text would change the button's
+        # width at every edit and move the buttons after it: there it is the tooltip
+        self.undo_tool = _steady_twin(self.undo_action, "Undo", tools)
+        self.redo_tool = _steady_twin(self.redo_action, "Redo", tools)
         tools.addSeparator()
         tools.addAction(self.delete_action)
         fit = QAction("Fit", window)
@@ -164,3 +174,20 @@ class MenuActions(QObject):
         arrange = QAction("Arrange", window)
         arrange.triggered.connect(lambda: window.arrange("TB"))
         tools.addAction(arrange)
+
+
+def _steady_twin(action: QAction, text: str, tools) -> QAction:
+    """A toolbar copy of `action` whose text stays `text`: it triggers `action`, follows its
+    enabled state and shows its changing text as the tooltip."""
+    twin = QAction(action.icon(), text, tools)
+    twin.triggered.connect(action.trigger)
+
+    def follow() -> None:
+        twin.setEnabled(action.isEnabled())
+        shortcut = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+        twin.setToolTip(f"{action.text().replace('&', '')} ({shortcut})")
+
+    action.changed.connect(follow)
+    follow()
+    tools.addAction(twin)
+    return twin
