@@ -31,9 +31,10 @@ from .atomic import write_atomic
 from .blocks import CATALOG
 from .errors import GraphFormatError, SettingError, quoted
 from .graph import Edge, Graph, Node, coerce_settings, depth_first_order, id_problem, path_problem
+from .groups import group_paths
 
 FORMAT = "convcanvas-graph"
-VERSION = 2  # 2 added the optional node keys "group" and "origin" and the graph's "output"
+VERSION = 2  # 2 added the optional node keys "group" and "origin", the graph's "output" and "collapsed"
 
 
 def graph_to_dict(graph: Graph) -> dict[str, Any]:
@@ -72,6 +73,9 @@ def graph_to_dict(graph: Graph) -> dict[str, Any]:
         document["training"] = dict(graph.training)
     if graph.runs:
         document["runs"] = list(graph.runs)
+    collapsed = sorted(set(group_paths(graph)) & graph.collapsed)
+    if collapsed:
+        document["collapsed"] = collapsed
     return document
 
 
@@ -251,6 +255,7 @@ def graph_from_dict(data: Any, source: str = "<document>") -> Graph:
     if output is not None and not (isinstance(output, str) and (output in graph.nodes or output in refused)):
         problems.append(f'"output" names {quoted(output, 80)}, which is not a node of the document')
     graph.training, graph.runs = _project_parts(data, problems)
+    graph.collapsed = _collapsed(data, problems)
     if problems:
         raise GraphFormatError(source, problems)
     graph.output = output if version >= 2 else implicit_output(graph)
@@ -273,6 +278,23 @@ def _project_parts(data: dict, problems: list[str]) -> tuple[dict[str, Any], lis
         problems.append(f'"runs" must be a list of run folder paths, got {quoted(runs, 80)}')
         runs = []
     return dict(training), list(runs)
+
+
+def _collapsed(data: dict, problems: list[str]) -> set[str]:
+    """The "collapsed" groups. A path that names no group of the document is kept and does
+    nothing (it is view state, like a position), so only its form is checked."""
+    collapsed = data.get("collapsed", [])
+    if not isinstance(collapsed, list):
+        problems.append(f'"collapsed" must be a list of group paths, got {quoted(collapsed, 80)}')
+        return set()
+    paths: set[str] = set()
+    for i, path in enumerate(collapsed):
+        problem = path_problem(path, f"collapsed[{i}]") if path != "" else f"collapsed[{i}] is empty"
+        if problem is not None:
+            problems.append(problem)
+        else:
+            paths.add(path)
+    return paths
 
 
 def implicit_output(graph: Graph) -> str | None:

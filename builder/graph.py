@@ -148,6 +148,10 @@ class Graph:
     # when they lie beside it). Equality ignores them: they do not change what is computed.
     training: dict[str, Any] = field(default_factory=dict)
     runs: list[str] = field(default_factory=list)
+    # The groups (paths, see `Node.group`) that the canvas shows collapsed to one card. A view
+    # setting saved with the network, ignored by equality like the training settings; a path
+    # that no longer names a group (its blocks were deleted) is kept, so undo brings it back.
+    collapsed: set[str] = field(default_factory=set)
 
     # -- queries --------------------------------------------------------------------
 

@@ -9,8 +9,8 @@ import torch
 
 from builder import (
     Control,
-    DataWarning,
     Dataset,
+    DataWarning,
     EpochMetrics,
     LrChanged,
     Paused,
@@ -373,7 +373,11 @@ def test_training_starts_from_given_weights_and_names_the_blocks_that_start_fres
     graph.connect(conv.id, added.id)
     graph.connect(added.id, after)
     tuned = Trainer(
-        graph, replace(FAST, epochs=1, lr=1e-9), dataset=mini, initial_weights=trained, initial_weights_source="w"
+        graph,
+        replace(FAST, epochs=1, lr=1e-9),
+        dataset=mini,
+        initial_weights=trained,
+        initial_weights_source="w",
     )
     run = tuned.run()
     warnings = []

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtGui import QUndoCommand
 
+from builder import CATALOG
+
 if TYPE_CHECKING:
     from .controller import GraphController
 
@@ -123,7 +125,8 @@ class SetSettings(QUndoCommand):
     """Changes parameters; quick successive edits of the same fields merge into one step."""
 
     def __init__(self, ctrl: GraphController, node_id: str, settings: dict[str, Any], mergeable: bool = True):
-        names = ", ".join(p.replace("_", " ") for p in settings)
+        spec = CATALOG[ctrl.graph.nodes[node_id].type]  # the inspector's words for the settings
+        names = ", ".join(spec.setting(p).title for p in settings)
         super().__init__(f"Set {node_id} {names}")
         self.ctrl, self.node_id, self.settings, self.mergeable = ctrl, node_id, dict(settings), mergeable
         self.old: dict[str, Any] | None = None
@@ -190,3 +193,19 @@ class MoveNodes(QUndoCommand):
 
     def undo(self):
         self._apply(0)
+
+
+class RenameNetwork(QUndoCommand):
+    def __init__(self, ctrl: GraphController, name: str):
+        super().__init__(f"Rename network to {name}")
+        self.ctrl, self.name, self.before = ctrl, name, ctrl.graph.name
+
+    def _set(self, name: str):
+        self.ctrl.graph.name = name
+        self.ctrl.renamed.emit(name)
+
+    def redo(self):
+        self._set(self.name)
+
+    def undo(self):
+        self._set(self.before)

@@ -49,6 +49,7 @@ class GraphController(QObject):
     edge_added = Signal(str, str)
     edge_removed = Signal(str, str)
     output_changed = Signal()  # the block marked as the network's output changed
+    renamed = Signal(str)  # the network's name (title, export class, file name suggestion)
     inferred = Signal(object)  # Inference
 
     def __init__(self, graph: Graph | None = None, parent: QObject | None = None):
@@ -177,6 +178,14 @@ class GraphController(QObject):
         """Mark `node_id` as the network's output (undoable)."""
         if self.graph.declared_output() != node_id:
             self._push(commands.SetOutput(self, node_id))
+
+    def rename(self, name: str) -> None:
+        """Rename the network (undoable); surrounding blanks are dropped, an empty name refused."""
+        name = name.strip()
+        if not name:
+            raise ValueError("a network needs a name")
+        if name != self.graph.name:
+            self._push(commands.RenameNetwork(self, name))
 
     def set_frozen(self, node_id: str, frozen: bool) -> None:
         if node_id in self.graph.nodes and self.graph.nodes[node_id].frozen != frozen:
