@@ -30,26 +30,25 @@ def insert_fits(
 
 def bypass(graph: Graph, node_id: str) -> list[tuple[str, str, int]]:
     """The wires (source, target, input index) that join the one block feeding `node_id` to the
-    blocks it feeds once it is deleted, if every one of them then has the shape it had (or a
-    shape where it had none); empty when the neighbours cannot simply be joined."""
+    blocks it feeds once it is deleted, if that breaks no block (no block that had a shape loses
+    it); empty when the neighbours cannot simply be joined."""
     sources, targets = graph.inputs_of(node_id), graph.outputs_of(node_id)
     if len(sources) != 1 or not targets:
         return []
     (source,) = sources
+    if any(source in graph.inputs_of(t) for t in targets):
+        return []  # a target fed by the source already: a second wire would be no join
     trial = graph.copy()
-    indices = {t: [(e.source, e.target) for e in trial.edges].index((node_id, t)) for t in targets}
     trial.remove_node(node_id)
-    wires = []
-    for target in targets:
-        if source in trial.inputs_of(target):
-            return []  # the target is fed by the source already: a second wire is no join
-        # the index the wire had before the node's other wires went
-        index = sum(1 for i, e in enumerate(graph.edges) if i < indices[target] and node_id not in e)
-        trial.connect(source, target, index)
-        wires.append((source, target, index))
+    wires: list[tuple[str, str, int]] = []
+    for i, e in enumerate(graph.edges):
+        if e.source == node_id:
+            # where the node's wire was, counting the wires that stay and those joined already
+            index = sum(1 for f in graph.edges[:i] if node_id not in (f.source, f.target)) + len(wires)
+            trial.connect(source, e.target, index)
+            wires.append((source, e.target, index))
     before, after = infer(graph), infer(trial)
-    for target in targets:
-        was, now = before.nodes[target], after.nodes[target]
-        if now.status != OK or (was.status == OK and was.shape != now.shape):
-            return []
+    broken_before = {n for n, info in before.nodes.items() if info.status != OK}
+    if any(info.status != OK and n not in broken_before for n, info in after.nodes.items()):
+        return []
     return wires

@@ -6,6 +6,8 @@ tests check their parameter counts against torchvision.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from builder import Graph, apply_layout, save_graph
@@ -19,11 +21,23 @@ class Net:
     def __init__(self, name: str, description: str, shape: tuple[int, int, int]):
         self.graph = Graph(name=name, description=description)
         self.last = self.graph.add_node("Input", {"shape": shape}).id
+        self.group = ""  # the group that new blocks go in
+
+    @contextmanager
+    def grouped(self, name: str) -> Iterator[None]:
+        """Blocks added inside `with net.grouped("layer1"):` go in group layer1 (nested in
+        the group around it, if any)."""
+        outer = self.group
+        self.group = f"{outer}.{name}" if outer else name
+        try:
+            yield
+        finally:
+            self.group = outer
 
     def add(
         self, block_type: str, src: str | list[str] | None = None, node_id: str | None = None, **params
     ) -> str:
-        node = self.graph.add_node(block_type, params, node_id=node_id)
+        node = self.graph.add_node(block_type, params, node_id=node_id, group=self.group)
         sources = [self.last] if src is None else [src] if isinstance(src, str) else src
         for s in sources:
             self.graph.connect(s, node.id)
@@ -105,12 +119,13 @@ def cifar_cnn() -> None:
         "with batch norm, max-pooling, global average pooling and one dense layer.",
         (3, 32, 32),
     )
-    for width in (32, 64, 128):
-        for _ in range(2):
-            n.add("Conv2d", out_channels=width, kernel_size=3, padding=1, bias=False)
-            n.add("BatchNorm2d")
-            n.add("ReLU")
-        n.add("MaxPool2d", kernel_size=2)
+    for stage, width in enumerate((32, 64, 128), start=1):
+        with n.grouped(f"stage{stage}"):
+            for _ in range(2):
+                n.add("Conv2d", out_channels=width, kernel_size=3, padding=1, bias=False)
+                n.add("BatchNorm2d")
+                n.add("ReLU")
+            n.add("MaxPool2d", kernel_size=2)
     n.add("AdaptiveAvgPool2d", output_size=1)
     n.add("Flatten")
     n.add("Linear", out_features=10)
@@ -124,28 +139,30 @@ def alexnet() -> None:
         "dense layers, 61.1M parameters.",
         (3, 224, 224),
     )
-    n.add("Conv2d", out_channels=64, kernel_size=11, stride=4, padding=2)
-    n.add("ReLU")
-    n.add("MaxPool2d", kernel_size=3, stride=2)
-    n.add("Conv2d", out_channels=192, kernel_size=5, padding=2)
-    n.add("ReLU")
-    n.add("MaxPool2d", kernel_size=3, stride=2)
-    n.add("Conv2d", out_channels=384, kernel_size=3, padding=1)
-    n.add("ReLU")
-    n.add("Conv2d", out_channels=256, kernel_size=3, padding=1)
-    n.add("ReLU")
-    n.add("Conv2d", out_channels=256, kernel_size=3, padding=1)
-    n.add("ReLU")
-    n.add("MaxPool2d", kernel_size=3, stride=2)
+    with n.grouped("features"):  # torchvision's names for the two parts
+        n.add("Conv2d", out_channels=64, kernel_size=11, stride=4, padding=2)
+        n.add("ReLU")
+        n.add("MaxPool2d", kernel_size=3, stride=2)
+        n.add("Conv2d", out_channels=192, kernel_size=5, padding=2)
+        n.add("ReLU")
+        n.add("MaxPool2d", kernel_size=3, stride=2)
+        n.add("Conv2d", out_channels=384, kernel_size=3, padding=1)
+        n.add("ReLU")
+        n.add("Conv2d", out_channels=256, kernel_size=3, padding=1)
+        n.add("ReLU")
+        n.add("Conv2d", out_channels=256, kernel_size=3, padding=1)
+        n.add("ReLU")
+        n.add("MaxPool2d", kernel_size=3, stride=2)
     n.add("AdaptiveAvgPool2d", output_size=6)
     n.add("Flatten")
-    n.add("Dropout")
-    n.add("Linear", out_features=4096)
-    n.add("ReLU")
-    n.add("Dropout")
-    n.add("Linear", out_features=4096)
-    n.add("ReLU")
-    n.add("Linear", out_features=1000)
+    with n.grouped("classifier"):
+        n.add("Dropout")
+        n.add("Linear", out_features=4096)
+        n.add("ReLU")
+        n.add("Dropout")
+        n.add("Linear", out_features=4096)
+        n.add("ReLU")
+        n.add("Linear", out_features=1000)
     n.save("alexnet")
 
 
@@ -156,21 +173,55 @@ def vgg16() -> None:
         "in five stages and three dense layers, 138M parameters.",
         (3, 224, 224),
     )
-    for width, repeats in ((64, 2), (128, 2), (256, 3), (512, 3), (512, 3)):
-        for _ in range(repeats):
-            n.add("Conv2d", out_channels=width, kernel_size=3, padding=1)
-            n.add("ReLU")
-        n.add("MaxPool2d", kernel_size=2)
+    stages = ((64, 2), (128, 2), (256, 3), (512, 3), (512, 3))
+    for stage, (width, repeats) in enumerate(stages, start=1):
+        with n.grouped(f"block{stage}"):  # the paper's (and Keras') stages
+            for _ in range(repeats):
+                n.add("Conv2d", out_channels=width, kernel_size=3, padding=1)
+                n.add("ReLU")
+            n.add("MaxPool2d", kernel_size=2)
     n.add("AdaptiveAvgPool2d", output_size=7)
     n.add("Flatten")
-    n.add("Linear", out_features=4096)
-    n.add("ReLU")
-    n.add("Dropout")
-    n.add("Linear", out_features=4096)
-    n.add("ReLU")
-    n.add("Dropout")
-    n.add("Linear", out_features=1000)
+    with n.grouped("classifier"):
+        n.add("Linear", out_features=4096)
+        n.add("ReLU")
+        n.add("Dropout")
+        n.add("Linear", out_features=4096)
+        n.add("ReLU")
+        n.add("Dropout")
+        n.add("Linear", out_features=1000)
     n.save("vgg16")
+
+
+def _basic_block(n: Net, prefix: str, width: int, stride: int, project: bool) -> None:
+    """ResNet's basic block: two 3x3 convolutions beside an identity or 1x1-projection shortcut."""
+    shortcut = n.last
+    n.add(
+        "Conv2d",
+        node_id=prefix + "conv1",
+        out_channels=width,
+        kernel_size=3,
+        stride=stride,
+        padding=1,
+        bias=False,
+    )
+    n.add("BatchNorm2d", node_id=prefix + "bn1")
+    n.add("ReLU", node_id=prefix + "relu1")
+    n.add("Conv2d", node_id=prefix + "conv2", out_channels=width, kernel_size=3, padding=1, bias=False)
+    main = n.add("BatchNorm2d", node_id=prefix + "bn2")
+    if project:
+        n.add(
+            "Conv2d",
+            src=shortcut,
+            node_id=prefix + "downsample_conv",
+            out_channels=width,
+            kernel_size=1,
+            stride=stride,
+            bias=False,
+        )
+        shortcut = n.add("BatchNorm2d", node_id=prefix + "downsample_bn")
+    n.add("Add", src=[main, shortcut])
+    n.add("ReLU", node_id=prefix + "relu2")
 
 
 def resnet18() -> None:
@@ -186,39 +237,12 @@ def resnet18() -> None:
     n.add("MaxPool2d", kernel_size=3, stride=2, padding=1)
     in_width = 64
     for stage, width in enumerate((64, 128, 256, 512), start=1):
-        for block in range(2):
-            stride = 2 if stage > 1 and block == 0 else 1
-            prefix = f"layer{stage}_{block}_"
-            shortcut = n.last
-            n.add(
-                "Conv2d",
-                node_id=prefix + "conv1",
-                out_channels=width,
-                kernel_size=3,
-                stride=stride,
-                padding=1,
-                bias=False,
-            )
-            n.add("BatchNorm2d", node_id=prefix + "bn1")
-            n.add("ReLU", node_id=prefix + "relu1")
-            n.add(
-                "Conv2d", node_id=prefix + "conv2", out_channels=width, kernel_size=3, padding=1, bias=False
-            )
-            main = n.add("BatchNorm2d", node_id=prefix + "bn2")
-            if stride != 1 or in_width != width:
-                n.add(
-                    "Conv2d",
-                    src=shortcut,
-                    node_id=prefix + "downsample_conv",
-                    out_channels=width,
-                    kernel_size=1,
-                    stride=stride,
-                    bias=False,
-                )
-                shortcut = n.add("BatchNorm2d", node_id=prefix + "downsample_bn")
-            n.add("Add", src=[main, shortcut])
-            n.add("ReLU", node_id=prefix + "relu2")
-            in_width = width
+        with n.grouped(f"layer{stage}"):  # torchvision's module paths: layer2.0 is layer2[0]
+            for block in range(2):
+                stride = 2 if stage > 1 and block == 0 else 1
+                with n.grouped(str(block)):
+                    _basic_block(n, f"layer{stage}_{block}_", width, stride, stride != 1 or in_width != width)
+                in_width = width
     n.add("AdaptiveAvgPool2d", output_size=1)
     n.add("Flatten")
     n.add("Linear", node_id="fc", out_features=1000)
@@ -233,20 +257,25 @@ def inception_block() -> None:
         (192, 28, 28),
     )
     x = n.last
-    b1 = n.add("Conv2d", src=x, out_channels=64, kernel_size=1)
-    b1 = n.add("ReLU")
-    n.add("Conv2d", src=x, out_channels=96, kernel_size=1)
-    n.add("ReLU")
-    n.add("Conv2d", out_channels=128, kernel_size=3, padding=1)
-    b2 = n.add("ReLU")
-    n.add("Conv2d", src=x, out_channels=16, kernel_size=1)
-    n.add("ReLU")
-    n.add("Conv2d", out_channels=32, kernel_size=5, padding=2)
-    b3 = n.add("ReLU")
-    n.add("MaxPool2d", src=x, kernel_size=3, stride=1, padding=1)
-    n.add("Conv2d", out_channels=32, kernel_size=1)
-    b4 = n.add("ReLU")
-    n.add("Concat", src=[b1, b2, b3, b4])
+    with n.grouped("inception3a"):  # GoogLeNet's names: inception3a.branch1 ...
+        with n.grouped("branch1"):
+            n.add("Conv2d", src=x, out_channels=64, kernel_size=1)
+            b1 = n.add("ReLU")
+        with n.grouped("branch2"):
+            n.add("Conv2d", src=x, out_channels=96, kernel_size=1)
+            n.add("ReLU")
+            n.add("Conv2d", out_channels=128, kernel_size=3, padding=1)
+            b2 = n.add("ReLU")
+        with n.grouped("branch3"):
+            n.add("Conv2d", src=x, out_channels=16, kernel_size=1)
+            n.add("ReLU")
+            n.add("Conv2d", out_channels=32, kernel_size=5, padding=2)
+            b3 = n.add("ReLU")
+        with n.grouped("branch4"):
+            n.add("MaxPool2d", src=x, kernel_size=3, stride=1, padding=1)
+            n.add("Conv2d", out_channels=32, kernel_size=1)
+            b4 = n.add("ReLU")
+        n.add("Concat", src=[b1, b2, b3, b4])
     n.save("inception_block")
 
 

@@ -105,7 +105,7 @@ ADD_BLOCK = LayerSpec(
     forward=ADD,
     min_inputs=2,
     max_inputs=None,
-    fixes=("match_channels",),
+    fixes=("match_channels", "match_sizes"),
     backward=Backward(),  # a sum's gradient needs no tensor
 )
 
@@ -121,6 +121,7 @@ CONCAT_BLOCK = LayerSpec(
     forward=CONCAT,
     min_inputs=2,
     max_inputs=None,
+    fixes=("match_sizes",),
     backward=Backward(),  # only the sizes, to split the gradient
 )
 

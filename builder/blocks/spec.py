@@ -269,7 +269,8 @@ class LayerSpec:
         oracle tests check it, and `explain` receives its result.
     explain(settings, input_shapes, analysis) -> lines of arithmetic with the numbers.
     card(settings) -> the settings line of the block's card, e.g. '5x5, 6, s1, p2'.
-    torch: how torch spells it; None for Input, Add and Concat, which are not modules.
+    torch: how torch spells it; None for Input and for the blocks that are an expression
+        instead of a module (`merge`: Add, Concat, Multiply, Slice, LayerScale).
     fixes: names of the quick fixes in `builder.fixes` that apply to its errors.
     backward: what its backward pass keeps in memory (`Backward`); every block declares it.
     """

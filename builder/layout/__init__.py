@@ -12,8 +12,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..graph import Graph
+from ..groups import hidden_in
+from .frames import (
+    FRAME_MARGINS,
+    FRAME_PAD,
+    FRAME_TITLE,
+    Box,
+    card_position,
+    collapsed_cards,
+    frame_boxes,
+    room_moves,
+)
 from .geometry import CARD_HEIGHT, CARD_SIZE, CARD_WIDTH, DIRECTIONS, Point, check_direction, port_offsets
 from .layered import place
+from .placement import free_spot, make_room, next_row, pitch
 from .routing import WireRouter
 
 __all__ = [
@@ -21,34 +33,62 @@ __all__ = [
     "CARD_SIZE",
     "CARD_WIDTH",
     "DIRECTIONS",
+    "FRAME_MARGINS",
+    "FRAME_PAD",
+    "FRAME_TITLE",
+    "Box",
     "Layout",
     "Point",
     "WireRouter",
     "apply_layout",
     "auto_layout",
+    "card_key",
+    "card_position",
+    "collapsed_cards",
     "flow_direction",
+    "frame_boxes",
+    "free_spot",
     "layered_layout",
+    "make_room",
+    "next_row",
+    "pitch",
     "port_offsets",
+    "room_moves",
 ]
 
 
 @dataclass(frozen=True)
 class Layout:
-    """Card positions (top-left corners) and the route of every wire, keyed (source, target)."""
+    """Card positions (top-left corners) and the route of every wire, keyed (source, target);
+    the cards of collapsed groups (keyed by group path) and the frames of the others."""
 
     direction: str
     positions: dict[str, Point]
     routes: dict[tuple[str, str], list[Point]]
+    cards: dict[str, Point]
+    frames: dict[str, Box]
+
+
+def card_key(path: str) -> str:
+    """The router's name for a collapsed group's card (no block id looks like it)."""
+    return f"group:{path}"
 
 
 def layered_layout(graph: Graph, direction: str = "TB", card: tuple[float, float] = CARD_SIZE) -> Layout:
     """Lay `graph` out in layers, "TB" (top to bottom) or "LR" (left to right), for cards of
-    size `card` (width, height), and route its wires."""
+    size `card` (width, height), and route its wires. Groups in `graph.collapsed` are laid out
+    as one card each; wires into them end at that card."""
     check_direction(direction)
     positions = place(graph, direction, card)
+    cards = collapsed_cards(graph, positions, direction)
     router = WireRouter(positions, direction, card)
+    for path, pos in cards.items():
+        router.place(card_key(path), pos)
+    for nid, path in hidden_in(graph).items():
+        router.hide(nid, card_key(path))
     routes = router.route_all((e.source, e.target) for e in graph.edges)
-    return Layout(direction, positions, routes)
+    frames = frame_boxes(graph, positions, direction, card, routes=routes)
+    return Layout(direction, positions, routes, cards, frames)
 
 
 def auto_layout(graph: Graph, direction: str = "TB") -> dict[str, Point]:

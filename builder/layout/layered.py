@@ -13,6 +13,11 @@
    as its spacing allows (an L1 isotonic regression, pool-adjacent-violators with weighted
    medians). Blocks on a longest path weigh most, so the main line of a network stays one
    straight column and side branches move aside.
+
+Groups (`Node.group`) stay together: after every ordering step the items of a group are
+gathered where most of them are, and items a group frame separates keep the frame's margins
+apart (across the flow between neighbours, along it between rows). A collapsed group is
+placed as one card, and its blocks as their own layout placed under that card (`place`).
 """
 
 from __future__ import annotations
@@ -20,7 +25,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from itertools import pairwise
 
-from ..graph import Graph
+from ..graph import Edge, Graph, Node
+from ..groups import chain, hidden_in, members, parent_of
+from .frames import card_position, flow_margins
 from .geometry import Point, flow_card, to_flow
 from .routing import LANE, LANE_SEP
 
@@ -35,24 +42,125 @@ _ALIGN_SWEEPS = 6
 Item = str | tuple[int, int]  # a node id, or (edge index, layer) for a long wire's bend point
 
 
-def place(graph: Graph, direction: str, card: tuple[float, float]) -> dict[str, Point]:
-    """Top-left corners of every card, in scene coordinates."""
+def place(
+    graph: Graph, direction: str, card: tuple[float, float], collapsed: set[str] | None = None
+) -> dict[str, Point]:
+    """Top-left corners of every card, in scene coordinates. The blocks of a collapsed group
+    (`collapsed`, default the graph's) are laid out among themselves and placed so that the
+    group's card (`frames.card_position`) lands where the layout put it as one card."""
+    folded = graph.collapsed if collapsed is None else collapsed
+    owner = hidden_in(graph, folded)
+    if not owner:
+        return _place(graph, direction, card)
+    first: dict[str, str] = {}  # a collapsed group -> the block that stands for its card
+    nodes: dict[str, Node] = {}
+    for nid, node in graph.nodes.items():
+        path = owner.get(nid)
+        if path is None:
+            nodes[nid] = node
+        elif path not in first:
+            first[path] = nid
+            nodes[nid] = Node(nid, node.type, node.settings, node.pos, group=parent_of(path))
+
+    def shown(nid: str) -> str:
+        return first[owner[nid]] if nid in owner else nid
+
+    ends = dict.fromkeys((shown(e.source), shown(e.target)) for e in graph.edges)
+    cards = Graph(nodes=nodes, edges=[Edge(s, t) for s, t in ends if s != t])
+    positions = _place(cards, direction, card)
+    for path, stand_in in first.items():
+        inner = members(graph, path)
+        part = Graph(
+            nodes={n: graph.nodes[n] for n in inner},
+            edges=[e for e in graph.edges if owner.get(e.source) == path and owner.get(e.target) == path],
+        )
+        placed = place(part, direction, card, folded - {path})
+        cx, cy = card_position(placed.values(), direction)
+        x, y = positions[stand_in]
+        for n in inner:
+            px, py = placed[n]
+            positions[n] = (round(px - cx + x, 1), round(py - cy + y, 1))
+    return positions
+
+
+def _place(graph: Graph, direction: str, card: tuple[float, float]) -> dict[str, Point]:
     if not graph.nodes:
         return {}
     preds, succs = graph.adjacency()
     layer = layers(graph, preds, succs)
     rows, up, down = _with_bend_points(graph, layer)
-    _order_rows(rows, up, down, _depth_first_rank(graph, up, down))
+    groups = _group_chains(graph, rows)
+    _order_rows(rows, up, down, _depth_first_rank(graph, up, down), groups)
     across, along = flow_card(direction, card)
     weight = _weights(graph, layer, succs)
-    centre = _across_positions(rows, up, down, weight, across, CARD_GAP[direction])
+    margins = flow_margins(direction)
+    centre = _across_positions(rows, up, down, weight, across, CARD_GAP[direction], groups, margins)
     first = next(iter(graph.nodes))
     shift = centre[first] - across / 2
-    pitch = along + ALONG_GAP[direction]
+    row_at = _row_offsets(rows, groups, along + ALONG_GAP[direction], margins)
     return {
-        nid: to_flow((round(centre[nid] - across / 2 - shift, 1), layer[nid] * pitch), direction)
+        nid: to_flow((round(centre[nid] - across / 2 - shift, 1), row_at[layer[nid]]), direction)
         for nid in graph.nodes
     }
+
+
+def _group_chains(graph: Graph, rows: list[list[Item]]) -> dict[Item, tuple[str, ...]]:
+    """The groups around every item, outermost first; a long wire's bend points lie in the
+    groups that hold both its ends. Empty if the graph has no groups."""
+    if not any(node.group for node in graph.nodes.values()):
+        return {}
+    chains: dict[Item, tuple[str, ...]] = {}
+    for row in rows:
+        for item in row:
+            if isinstance(item, str):
+                chains[item] = chain(graph.nodes[item].group)
+            else:
+                e = graph.edges[item[0]]
+                a, b = chain(graph.nodes[e.source].group), chain(graph.nodes[e.target].group)
+                k = 0
+                while k < min(len(a), len(b)) and a[k] == b[k]:
+                    k += 1
+                chains[item] = a[:k]
+    return chains
+
+
+def _cluster(row: list[Item], groups: dict[Item, tuple[str, ...]]) -> None:
+    """Reorder `row` so that the items of every group are next to each other, each group
+    where the mean of its items was, keeping the order within a group."""
+    here = {item: i for i, item in enumerate(row)}
+    spots: dict[str, list[int]] = {}
+    for item in row:
+        for path in groups[item]:
+            spots.setdefault(path, []).append(here[item])
+    if not spots:
+        return
+    mean = {path: sum(v) / len(v) for path, v in spots.items()}
+
+    def key(item: Item) -> tuple:
+        return (*((mean[p], p) for p in groups[item]), (float(here[item]), ""))
+
+    row.sort(key=key)
+
+
+def _row_offsets(
+    rows: list[list[Item]], groups: dict[Item, tuple[str, ...]], pitch: float, margins
+) -> list[float]:
+    """Where each row starts along the flow: a pitch apart, plus room for the frames that
+    end after a row and start before the next."""
+    first: dict[str, int] = {}
+    last: dict[str, int] = {}
+    for r, row in enumerate(rows):
+        for item in row:
+            if isinstance(item, str):
+                for path in groups.get(item, ()):
+                    first.setdefault(path, r)
+                    last[path] = r
+    at = [0.0]
+    for r in range(1, len(rows)):
+        ends = max((sum(1 for p in groups.get(i, ()) if last[p] == r - 1) for i in rows[r - 1]), default=0)
+        starts = max((sum(1 for p in groups.get(i, ()) if first[p] == r) for i in rows[r]), default=0)
+        at.append(at[-1] + pitch + ends * margins[3] + starts * margins[2])
+    return at
 
 
 def layers(graph: Graph, preds, succs) -> dict[str, int]:
@@ -115,9 +223,13 @@ def _depth_first_rank(graph: Graph, up, down) -> dict[Item, int]:
     return rank
 
 
-def _order_rows(rows: list[list[Item]], up, down, rank: dict[Item, int]) -> None:
+def _order_rows(
+    rows: list[list[Item]], up, down, rank: dict[Item, int], groups: dict[Item, tuple[str, ...]]
+) -> None:
     for row in rows:
         row.sort(key=rank.__getitem__)
+        if groups:
+            _cluster(row, groups)
     best, fewest = [r[:] for r in rows], _crossings(rows, down)
     for sweep in range(_ORDER_SWEEPS):
         going_down = sweep % 2 == 0
@@ -133,6 +245,8 @@ def _order_rows(rows: list[list[Item]], up, down, rank: dict[Item, int]) -> None
                 return sum(ps) / len(ps) if ps else here[item]
 
             rows[r].sort(key=key)
+            if groups:
+                _cluster(rows[r], groups)
         count = _crossings(rows, down)
         if count < fewest:
             best, fewest = [r[:] for r in rows], count
@@ -158,14 +272,28 @@ def _weights(graph: Graph, layer: dict[str, int], succs) -> dict[str, float]:
 
 
 def _across_positions(
-    rows: list[list[Item]], up, down, weight: dict[str, float], card: float, card_gap: float
+    rows: list[list[Item]],
+    up,
+    down,
+    weight: dict[str, float],
+    card: float,
+    card_gap: float,
+    groups: dict[Item, tuple[str, ...]],
+    margins,
 ) -> dict[Item, float]:
     def half(item: Item) -> float:
         return card / 2 if isinstance(item, str) else 0.0
 
     def gap(a: Item, b: Item) -> float:
         cards = isinstance(a, str) + isinstance(b, str)
-        return card_gap if cards == 2 else max(LANE, card_gap / 2) if cards == 1 else LANE_SEP
+        space = card_gap if cards == 2 else max(LANE, card_gap / 2) if cards == 1 else LANE_SEP
+        if groups:  # the frames that end after a and those that start before b
+            ga, gb = groups[a], groups[b]
+            k = 0
+            while k < min(len(ga), len(gb)) and ga[k] == gb[k]:
+                k += 1
+            space += (len(ga) - k) * margins[1] + (len(gb) - k) * margins[0]
+        return space
 
     seps = [[half(a) + half(b) + gap(a, b) for a, b in pairwise(row)] for row in rows]
     x: dict[Item, float] = {}

@@ -46,7 +46,9 @@ def make_room(
     in_way = [
         b
         for a, b in later.values()
-        if a < a0 + across + half_gap and a + across > a0 - half_gap and b < b0 + along + ALONG_GAP[direction] / 2
+        if a < a0 + across + half_gap
+        and a + across > a0 - half_gap
+        and b < b0 + along + ALONG_GAP[direction] / 2
     ]
     if not in_way:
         return {}

@@ -66,6 +66,8 @@ class WireRouter:
         self._rects: dict[str, Rect] = {}
         self._cells: dict[tuple[int, int], set[str]] = defaultdict(set)
         self._lanes: dict[Edge, tuple[float, float, float]] = {}  # wire -> (a, b_lo, b_hi)
+        self._alias: dict[str, str] = {}  # a card hidden in a collapsed group -> the group's card
+        self._hidden: dict[str, Point] = {}  # where the hidden cards are
         for node_id, pos in (positions or {}).items():
             self.place(node_id, pos)
 
@@ -73,6 +75,9 @@ class WireRouter:
 
     def place(self, node_id: str, pos: Point) -> None:
         """Put (or move) the card of `node_id` with its top-left corner at `pos`."""
+        if node_id in self._alias:
+            self._hidden[node_id] = pos
+            return
         self.remove(node_id)
         a, b = to_flow(pos, self.direction)
         rect = (a, b, a + self._size[0], b + self._size[1])
@@ -89,6 +94,26 @@ class WireRouter:
             ids.discard(node_id)
             if not ids:
                 del self._cells[cell]
+
+    def hide(self, node_id: str, card: str) -> None:
+        """The card of `node_id` is folded into `card` (a collapsed group, placed as a card of
+        its own): it is no obstacle, and its wires start or end at `card`."""
+        rect = self._rects.get(node_id)
+        if rect is not None:
+            self._hidden[node_id] = to_flow(rect[:2], self.direction)
+        self.remove(node_id)
+        self._alias[node_id] = card
+
+    def unhide(self, node_id: str) -> None:
+        """Show the card of `node_id` again, where it was last placed."""
+        self._alias.pop(node_id, None)
+        pos = self._hidden.pop(node_id, None)
+        if pos is not None:
+            self.place(node_id, pos)
+
+    def card_of(self, node_id: str) -> str:
+        """The card that `node_id`'s wires end at: its own, or the collapsed group's it is in."""
+        return self._alias.get(node_id, node_id)
 
     def forget(self, source: str, target: str) -> None:
         """A wire was removed: its lane is free again."""
@@ -119,6 +144,14 @@ class WireRouter:
         detours nearest the cards."""
         edges = list(edges)
         self._lanes.clear()
+        alias = self._alias
+        if any(
+            s in alias or t in alias for s, t in edges
+        ):  # wires into and out of a collapsed group run from and to its card
+            shown = {e: (alias.get(e[0], e[0]), alias.get(e[1], e[1])) for e in edges}
+            ends = list(dict.fromkeys(v for v in shown.values() if v[0] != v[1]))
+            routes = self.route_all(ends) if ends else {}
+            return {e: routes.get(v) or self.route(*v) for e, v in shown.items()}
         fan_out: dict[str, int] = defaultdict(int)
         for s, _t in edges:
             fan_out[s] += 1
@@ -136,8 +169,11 @@ class WireRouter:
         that fans out (its wires leave as one bus), or else just above the target (wires
         into a merge arrive as one bus).
         """
+        source, target = self._alias.get(source, source), self._alias.get(target, target)
         key = (source, target)
         rs, rt = self._rects[source], self._rects[target]
+        if source == target:  # a wire inside a collapsed group: not drawn
+            return self._scene([(rs[0] + self._out[0], rs[1] + self._out[1])] * 2)
         p = (rs[0] + self._out[0], rs[1] + self._out[1])
         q = (rt[0] + self._in[0], rt[1] + self._in[1])
         ends = {source, target}

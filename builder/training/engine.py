@@ -203,7 +203,7 @@ class Trainer:
             if self.dataset.skipped:
                 yield self._emit(DataWarning(skipped_message(self.dataset)))
             if self.fresh_blocks and self._initial is not None:
-                yield self._emit(DataWarning(fresh_blocks_message(self.fresh_blocks, self._initial[1])))
+                yield self._emit(RunWarning(fresh_blocks_message(self.fresh_blocks, self._initial[1])))
             run.started = time.perf_counter()
             for epoch in range(run.state.epoch, self.config.epochs):
                 trained = yield from self._train_epoch(run, epoch)
@@ -555,8 +555,10 @@ def _make_optimizer(cfg: TrainConfig, params: list[nn.Parameter]) -> torch.optim
 def _grad_norms(model: nn.Module) -> tuple[tuple[str, float], ...]:
     """Per-block gradient norms with a single device sync."""
     blocks, squares = [], []
-    for name, module in model.named_children():
-        grads = [p.grad for p in module.parameters() if p.grad is not None]
+    # a block is a submodule, or a tensor the model owns directly (a LayerScale's scale)
+    owned = [(name, (p,)) for name, p in model.named_parameters(recurse=False)]
+    for name, params in [*((n, tuple(m.parameters())) for n, m in model.named_children()), *owned]:
+        grads = [p.grad for p in params if p.grad is not None]
         if grads:
             blocks.append(name)
             squares.append(torch.stack([g.detach().float().pow(2).sum() for g in grads]).sum())

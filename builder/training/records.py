@@ -28,7 +28,7 @@ class RunStarted:
 
 @dataclass(frozen=True, slots=True)
 class DataWarning:
-    """Something the run goes on without: images it could not read, weights that no longer fit."""
+    """Something about the data the run goes on without, such as images it could not read."""
 
     message: str  # what happened and what to do about it
 
@@ -36,7 +36,7 @@ class DataWarning:
 @dataclass(frozen=True, slots=True)
 class RunWarning:
     """Something else the run goes on without, such as TensorBoard logs when TensorBoard is
-    not installed."""
+    not installed, or starting weights for blocks they do not fit."""
 
     message: str  # what happened and what to do about it
 

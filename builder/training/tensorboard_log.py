@@ -88,13 +88,22 @@ class TensorBoardLog:
         tiles = (tiles - low) / (high - low).clamp_min(1e-12)
         scale = max(1, FILTER_PIXELS // max(tiles.shape[2:]))
         tiles = F.interpolate(tiles, scale_factor=scale, mode="nearest")
-        from torchvision.utils import make_grid
-
-        grid = make_grid(tiles, nrow=min(8, len(tiles)), padding=2, pad_value=1.0)
-        self.writer.add_image(f"filters/{name}", grid, step)
+        self.writer.add_image(f"filters/{name}", _grid(tiles), step)
 
     def close(self) -> None:
         self.writer.close()  # flushes and ends the writer's thread
+
+
+def _grid(tiles: torch.Tensor, columns: int = 8, gap: int = 2) -> torch.Tensor:
+    """(N, C, H, W) tiles in 0..1 as one (C, H', W') image, `columns` across, white gaps."""
+    n, c, h, w = tiles.shape
+    columns = min(columns, n)
+    rows = -(-n // columns)
+    out = torch.ones((c, rows * (h + gap) - gap, columns * (w + gap) - gap))
+    for i, tile in enumerate(tiles):
+        r, k = divmod(i, columns)
+        out[:, r * (h + gap) : r * (h + gap) + h, k * (w + gap) : k * (w + gap) + w] = tile
+    return out
 
 
 __all__ = ["INSTALL", "TensorBoardLog", "missing_message"]

@@ -10,12 +10,12 @@ import torch
 from builder import (
     Control,
     Dataset,
-    DataWarning,
     EpochMetrics,
     LrChanged,
     Paused,
     Resumed,
     RunFinished,
+    RunWarning,
     StepMetrics,
     TrainConfig,
     Trainer,
@@ -382,7 +382,7 @@ def test_training_starts_from_given_weights_and_names_the_blocks_that_start_fres
     run = tuned.run()
     warnings = []
     for record in run:
-        if isinstance(record, DataWarning):
+        if isinstance(record, RunWarning) and "fresh" in record.message:
             warnings.append(record.message)
         if isinstance(record, StepMetrics):
             break
@@ -394,3 +394,14 @@ def test_training_starts_from_given_weights_and_names_the_blocks_that_start_fres
     for block in (conv.id, changed.id):  # lr 1e-9: one step leaves them where they started
         assert torch.allclose(state[f"{block}.weight"], trained[f"{block}.weight"], atol=1e-6)
     assert accuracy.test_accuracy > 0.5  # a sanity check that the weights are worth starting from
+
+
+def test_gradient_norms_include_tensors_that_blocks_own_directly():
+    """A LayerScale's scale is a parameter of the model itself, not of a submodule."""
+    from builder import build_model, chain
+    from builder.training.engine import _grad_norms
+
+    model = build_model(chain((2, 4, 4), ("Conv2d", {"out_channels": 3}), ("LayerScale", {"init": 0.5})))
+    model(torch.randn(2, 2, 4, 4)).sum().backward()
+    norms = dict(_grad_norms(model))
+    assert set(norms) == {"conv1", "scale1"} and norms["scale1"] > 0

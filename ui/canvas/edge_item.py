@@ -10,9 +10,10 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFontMetricsF, QPainter, QPainterPath, QPainterPathStroker, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem
 
-from builder import WireRouter
+from builder import WireProblem, WireRouter
 
 from . import style
+from .wire_fix import WireFixNote
 
 if TYPE_CHECKING:
     from .node_item import NodeItem
@@ -31,6 +32,8 @@ class EdgeItem(QGraphicsPathItem):
         self._label_at = QPointF()
         self._label_beside = True  # beside a wire running down, or above or below one running across
         self._label_side = 1.0  # right or below: +1; left or above: -1
+        self.problem: WireProblem | None = None  # the tensor does not fit the target
+        self.note: WireFixNote | None = None
         self.setZValue(0)
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
         self.setPen(QPen(style.WIRE, 2.0))
@@ -67,6 +70,24 @@ class EdgeItem(QGraphicsPathItem):
         # outer side of its lane, away from the cards it passes
         across = p[1 - along] - route[0][1 - along]
         self._label_side = (1.0 if along else -1.0) if abs(across) < 0.5 else (1.0 if across > 0 else -1.0)
+        if self.note is not None:
+            self.note.place(self._label_at, self._label_beside, self._label_side)
+
+    def set_problem(self, problem: WireProblem | None) -> None:
+        """Mark the wire as one whose tensor does not fit its target (None: it fits)."""
+        if problem == self.problem:
+            return
+        self.problem = problem
+        if self.note is not None:
+            self.note.setParentItem(None)
+            if self.scene() is not None:
+                self.scene().removeItem(self.note)
+            self.note = None
+        if problem is not None:
+            self.note = WireFixNote(self, problem)
+            self.note.place(self._label_at, self._label_beside, self._label_side)
+        self.setToolTip(f"{problem.issue.message}.\n{problem.issue.fix}" if problem else "")
+        self.update()
 
     def shape(self) -> QPainterPath:
         stroker = QPainterPathStroker()
@@ -77,12 +98,13 @@ class EdgeItem(QGraphicsPathItem):
         return super().boundingRect().adjusted(-110, -26, 110, 26)  # and the label
 
     def paint(self, painter: QPainter, option, widget=None) -> None:
-        pen = QPen(style.SELECTED if self.isSelected() else style.WIRE, 3.0 if self.isSelected() else 2.0)
+        colour = style.SELECTED if self.isSelected() else style.ERROR if self.problem else style.WIRE
+        pen = QPen(colour, 3.0 if self.isSelected() or self.problem else 2.0)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setPen(pen)
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawPath(self.path())
-        if not self.label:
+        if not self.label or style.far_out(painter):
             return
         font = self.source.graph_scene.fonts["small"]
         metrics = QFontMetricsF(font)

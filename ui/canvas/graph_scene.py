@@ -12,13 +12,26 @@ from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtGui import QFont, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsScene
 
-from builder import CATALOG, OK, Inference, WireRouter, flow_direction
+from builder import (
+    CATALOG,
+    OK,
+    Inference,
+    WireRouter,
+    flow_direction,
+    insert_fits,
+    output_candidates,
+    port_offsets,
+    wire_problems,
+)
 
 from ..editor.controller import GraphController
 from . import style
+from .canvas_keys import handle_key
 from .edge_item import EdgeItem
+from .group_layer import GroupLayer
 from .node_item import NodeItem
 from .port_item import PortItem
+from .selection_keeper import SelectionKeeper
 
 BLOCK_MIME = "application/x-convcanvas-block"
 
@@ -28,6 +41,7 @@ class GraphScene(QGraphicsScene):
 
     block_dropped = Signal(str)  # the id of a block added by drag and drop
     wire_refused = Signal(str)  # why a dragged wire was not connected
+    notice = Signal(str)  # a short message for the status bar (an edit that was not made, and why)
 
     def __init__(self, controller: GraphController, parent=None):
         super().__init__(parent)
@@ -47,6 +61,7 @@ class GraphScene(QGraphicsScene):
         self.router = WireRouter(direction=self.direction)
         self._routing = True  # off while many cards move at once: they are routed together
         self._moved: set[str] = set()  # moved by a command; re-routed once it is done
+        self.output_candidates: set[str] = set()  # while the output is ambiguous: its candidates
         controller.graph_reset.connect(self.rebuild)
         controller.node_added.connect(self._on_node_added)
         controller.node_removed.connect(self._on_node_removed)
@@ -55,6 +70,8 @@ class GraphScene(QGraphicsScene):
         controller.node_changed.connect(self._on_node_changed)
         controller.node_moved.connect(self._on_node_moved)
         controller.inferred.connect(self._on_inferred)
+        self.selection_keeper = SelectionKeeper(self)
+        self.groups = GroupLayer(self)  # after the scene's own handlers: it follows them
         self.rebuild()
 
     # -- following the model ---------------------------------------------------------
@@ -77,6 +94,7 @@ class GraphScene(QGraphicsScene):
         finally:
             self._routing = True
         self.route_all()
+        self.groups.rebuild()
         self._on_inferred(self.controller.result)
 
     # -- routing wires -----------------------------------------------------------------
@@ -96,6 +114,7 @@ class GraphScene(QGraphicsScene):
         wires that need it, its own and any it now covers."""
         pos = item.pos()
         self.router.place(item.node_id, (pos.x(), pos.y()))
+        self.groups.card_moved(item.node_id)
         if self._routing and item.node_id in self.nodes:
             self._reroute_around(item)
 
@@ -141,6 +160,7 @@ class GraphScene(QGraphicsScene):
         item = self.nodes.pop(node_id)
         for edge in list(item.edges):
             self._drop_edge(edge)
+        self.update(item.sceneBoundingRect())  # its badge and marks go with it: no fragments
         self.removeItem(item)
         self.router.remove(node_id)
 
@@ -178,9 +198,14 @@ class GraphScene(QGraphicsScene):
 
     def _on_inferred(self, result: Inference) -> None:
         self._follow_moves()
+        graph = self.controller.graph
+        ambiguous = any(issue.code == "ambiguous_output" for issue in result.errors)
+        self.output_candidates = set(output_candidates(graph, result)) if ambiguous else set()
         for item in self.nodes.values():
             item.refresh(result)
-        graph = self.controller.graph
+        problems = wire_problems(graph, result)
+        for key, edge in self.edges.items():
+            edge.set_problem(problems.get(key))
         for (source, target), edge in self.edges.items():
             info = result.nodes.get(source)
             label = style.shape_text(info.shape) if info and info.status == OK else "?"
@@ -202,7 +227,9 @@ class GraphScene(QGraphicsScene):
                 item.refresh(self.controller.result)
 
     def selected_node_ids(self) -> list[str]:
-        return [i.node_id for i in self.selectedItems() if isinstance(i, NodeItem)]
+        """The selected blocks, and the blocks of selected collapsed groups."""
+        ids = [i.node_id for i in self.selectedItems() if isinstance(i, NodeItem)]
+        return ids + self.groups.selected_members() if self.groups.cards else ids
 
     def selected_edges(self) -> list[tuple[str, str]]:
         return [i.key for i in self.selectedItems() if isinstance(i, EdgeItem)]
@@ -251,8 +278,9 @@ class GraphScene(QGraphicsScene):
             if item.input_port is None:
                 continue
             ok, why = self.controller.can_connect(source, node_id)
-            item.input_port.set_state("accept" if ok else "reject")
-            item.input_port.setToolTip("" if ok else why)
+            mismatch = self.controller.shape_problem(source, node_id) if ok else ""
+            item.input_port.set_state("reject" if not ok else "mismatch" if mismatch else "accept")
+            item.input_port.setToolTip(why or (f"the wire will not fit: {mismatch}" if mismatch else ""))
             item.dimmed = not ok and node_id != source
             item.update()
 
@@ -267,8 +295,11 @@ class GraphScene(QGraphicsScene):
         self._wire.setPath(path)
         target = self._target_at(pos)
         for item in self.nodes.values():
-            if item.input_port is not None and item.input_port.state in ("accept", "hover"):
-                item.input_port.set_state("hover" if item is target else "accept")
+            port = item.input_port
+            if port is not None and port.state in ("accept", "hover"):
+                port.set_state("hover" if item is target else "accept")
+            elif port is not None and port.state in ("mismatch", "mismatch_hover"):
+                port.set_state("mismatch_hover" if item is target else "mismatch")
 
     def _target_at(self, pos: QPointF) -> NodeItem | None:
         for item in self.items(pos):
@@ -321,9 +352,35 @@ class GraphScene(QGraphicsScene):
         self.block_dropped.emit(node_id)
 
     def drop_block(self, block_type: str, pos: QPointF) -> str:
-        """Add a block where it is dropped; dropped onto a wire, it is inserted into it."""
+        """Add a block where it is dropped. Dropped onto a wire it is inserted into it (where the
+        shapes allow); dropped by a free output port (one that feeds nothing), it is wired from
+        it; otherwise it goes to the nearest place that covers no card."""
         corner = (pos.x() - style.NODE_WIDTH / 2, pos.y() - style.NODE_HEIGHT / 2)
+        takes_input = CATALOG[block_type].max_inputs != 0
         edge = next((i for i in self.items(pos) if isinstance(i, EdgeItem)), None)
-        if edge is not None and CATALOG[block_type].max_inputs != 0:
-            return self.controller.insert_on_edge(*edge.key, block_type, pos=corner)
-        return self.controller.add_node(block_type, corner)
+        if edge is not None and takes_input and insert_fits(self.controller.graph, *edge.key, block_type):
+            return self.controller.insert_on_edge(*edge.key, block_type)
+        source = self.free_output_near(corner) if takes_input else None
+        return self.controller.add_block(block_type, corner, after=source)
+
+    def free_output_near(self, corner: tuple[float, float], reach: float = 140.0) -> str | None:
+        """The block with a free output port nearest to where a card at `corner` has its input
+        port (within `reach`, and not after it in the flow)."""
+        in_port, _ = port_offsets(self.direction, (style.NODE_WIDTH, style.NODE_HEIGHT))
+        at = QPointF(corner[0] + in_port[0], corner[1] + in_port[1])
+        along = (lambda p: p.y()) if self.direction == "TB" else (lambda p: p.x())
+        best, best_distance = None, reach
+        for node_id, item in self.nodes.items():
+            if any(e.source is item for e in item.edges):
+                continue  # its output is used
+            out = item.output_port.scenePos()
+            distance = (out - at).manhattanLength()
+            if distance < best_distance and along(at) >= along(out) - 10:
+                best, best_distance = node_id, distance
+        return best
+
+    def keyPressEvent(self, event) -> None:
+        if handle_key(self, event):
+            event.accept()
+            return
+        super().keyPressEvent(event)

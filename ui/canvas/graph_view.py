@@ -8,8 +8,10 @@ from PySide6.QtWidgets import QGraphicsView
 
 from . import style
 from .graph_scene import GraphScene
+from .minimap import Minimap
 
 MIN_ZOOM, MAX_ZOOM = 0.1, 3.0
+SCROLL_MARGIN = 200  # scene units of empty canvas around the blocks
 
 
 class GraphView(QGraphicsView):
@@ -23,6 +25,12 @@ class GraphView(QGraphicsView):
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self._pan_from: QPointF | None = None
         self._space = False
+        # the view's own scene rect: the blocks plus a margin. The scene's rect only ever grows,
+        # so once a block had been far away, Fit could not centre the network any more.
+        m = SCROLL_MARGIN
+        self.setSceneRect(scene.itemsBoundingRect().adjusted(-m, -m, m, m))
+        scene.changed.connect(self._on_scene_changed)
+        self.minimap = Minimap(self)
 
     @property
     def zoom(self) -> float:
@@ -33,12 +41,23 @@ class GraphView(QGraphicsView):
         self.scale(factor, factor)
 
     def fit_all(self) -> None:
-        rect = self.scene().itemsBoundingRect().adjusted(-40, -40, 40, 40)
+        items = self.scene().itemsBoundingRect()
+        rect = items.adjusted(-40, -40, 40, 40)
         if rect.isEmpty():
             return
+        m = SCROLL_MARGIN
+        self.setSceneRect(items.adjusted(-m, -m, m, m))  # shrink to the blocks as they are now
         self.fitInView(rect, Qt.AspectRatioMode.KeepAspectRatio)
         if self.zoom > 1.2:  # small networks stay at a readable size
             self.zoom_by(1.2 / self.zoom)
+        self.centerOn(rect.center())  # zooming is anchored under the mouse, not at the centre
+
+    def _on_scene_changed(self, _rects=None) -> None:
+        """Grow the scrollable area to blocks moved or added beyond it (Fit shrinks it again)."""
+        m = SCROLL_MARGIN
+        wanted = self.scene().itemsBoundingRect().adjusted(-m, -m, m, m)
+        if not self.sceneRect().contains(wanted):
+            self.setSceneRect(self.sceneRect().united(wanted))
 
     def show_start(self, min_zoom: float = 0.75) -> None:
         """Fit the network if it stays readable; otherwise show its start at a readable zoom."""

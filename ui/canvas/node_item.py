@@ -12,6 +12,7 @@ from builder import CATALOG, OK, Inference
 from builder import ERROR as STATUS_ERROR
 
 from . import style
+from .output_mark import OutputMark
 from .port_item import PortItem
 
 if TYPE_CHECKING:
@@ -36,6 +37,7 @@ class NodeItem(QGraphicsItem):
         spec = CATALOG[self.node.type]
         self.input_port = PortItem(self, False, scene.direction) if spec.max_inputs != 0 else None
         self.output_port = PortItem(self, True, scene.direction)
+        self.output_mark = OutputMark(self)
         self.status, self.shape_line, self.issue_text, self.severity = OK, "", "", ""
         self.dimmed = False
         self.grad_norm: float | None = None  # training health, while a run reports it
@@ -46,7 +48,8 @@ class NodeItem(QGraphicsItem):
         return self.graph_scene.controller.graph.nodes[self.node_id]
 
     def boundingRect(self) -> QRectF:
-        return QRectF(-3, -3, style.NODE_WIDTH + 6, style.NODE_HEIGHT + 6)
+        # the card, its selection border, and the problem badge on its top-right corner
+        return QRectF(-3, -12, style.NODE_WIDTH + 15, style.NODE_HEIGHT + 15)
 
     def place_ports(self, direction: str) -> None:
         for port in (self.input_port, self.output_port):
@@ -72,6 +75,11 @@ class NodeItem(QGraphicsItem):
             params = f" · {style.compact(info.learnable)} params" if info.learnable else ""
             self.shape_line = f"→ {style.shape_text(info.shape)}{params}"
         self.severity = issues[0].severity if issues else ""
+        if result is not None and result.output == self.node_id:
+            self.output_mark.set_state("")
+        else:
+            candidates = getattr(self.graph_scene, "output_candidates", ())
+            self.output_mark.set_state("candidate" if self.node_id in candidates else "")
         self.issue_text = "\n\n".join(str(i) for i in issues)
         tip = f"{node.id} ({node.type}): {spec.description}"
         if self.grad_norm is not None:
@@ -80,6 +88,10 @@ class NodeItem(QGraphicsItem):
         self.update()
 
     def paint(self, painter: QPainter, option, widget=None) -> None:
+        if style.far_out(painter):  # a plain card: its text would be specks
+            colour = style.ERROR if self.severity == "error" else self.colour
+            painter.fillRect(QRectF(0, 0, style.NODE_WIDTH, style.NODE_HEIGHT), colour)
+            return
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setOpacity(0.35 if self.dimmed else 1.0)
         self._paint_card(painter)

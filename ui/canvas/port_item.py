@@ -23,7 +23,7 @@ class PortItem(QGraphicsItem):
     def __init__(self, node: NodeItem, is_output: bool, direction: str = "TB"):
         super().__init__(node)
         self.node, self.is_output = node, is_output
-        self.state = "normal"  # normal, accept, reject, hover
+        self.state = "normal"  # normal, accept, reject, hover, mismatch, mismatch_hover
         self.setAcceptHoverEvents(True)
         self.place(direction)
         self.setZValue(2)
@@ -39,10 +39,16 @@ class PortItem(QGraphicsItem):
         return QRectF(-r, -r, 2 * r, 2 * r)
 
     def paint(self, painter: QPainter, option, widget=None) -> None:
+        if style.far_out(painter):
+            return
         r = style.PORT_RADIUS
-        fill = {"accept": QColor("#43a047"), "hover": QColor("#2e7d32"), "reject": QColor("#e0e0e0")}.get(
-            self.state, QColor("#ffffff")
-        )
+        fill = {
+            "accept": QColor("#43a047"),
+            "hover": QColor("#2e7d32"),
+            "reject": QColor("#e0e0e0"),
+            "mismatch": QColor("#fb8c00"),  # takes the wire, but its shape will not fit: drawn red
+            "mismatch_hover": QColor("#e65100"),
+        }.get(self.state, QColor("#ffffff"))
         pen = QPen(QColor("#bdbdbd") if self.state == "reject" else style.WIRE, 1.5)
         painter.setPen(pen)
         painter.setBrush(fill)

@@ -8,7 +8,8 @@ import math
 from functools import cache
 from itertools import pairwise
 
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QPainter
+from PySide6.QtWidgets import QStyleOptionGraphicsItem
 
 from builder import CARD_SIZE, CATEGORIES
 
@@ -57,6 +58,15 @@ def health_colour(grad_norm: float) -> QColor:
                 c0.blueF() + f * (c1.blueF() - c0.blueF()),
             )
     return _HEALTH_STOPS[-1][1]
+
+
+FAR_OUT = 0.3  # below this scale text is unreadable: cards are drawn plain (and the minimap is fast)
+
+
+def far_out(painter: QPainter) -> bool:
+    """Whether the painter draws so small (zoomed far out, or the minimap) that text and ports
+    would be unreadable specks; painting 500 cards' text takes the minimap a second."""
+    return QStyleOptionGraphicsItem.levelOfDetailFromTransform(painter.worldTransform()) < FAR_OUT
 
 
 def shape_text(shape) -> str:

@@ -209,3 +209,58 @@ class RenameNetwork(QUndoCommand):
 
     def undo(self):
         self._set(self.before)
+
+
+_NUDGE_ID = 1002
+
+
+class NudgeNodes(MoveNodes):
+    """Blocks moved by the arrow keys: a quick burst of nudges of the same blocks is one step."""
+
+    def __init__(self, ctrl: GraphController, moves: dict[str, tuple[tuple, tuple]]):
+        super().__init__(ctrl, moves, f"Nudge {next(iter(moves))}" if len(moves) == 1 else "Nudge blocks")
+        self.stamp = time.monotonic()
+
+    def id(self) -> int:
+        return _NUDGE_ID
+
+    def mergeWith(self, other: QUndoCommand) -> bool:
+        if not (
+            isinstance(other, NudgeNodes)
+            and other.moves.keys() == self.moves.keys()
+            and other.stamp - self.stamp < _MERGE_WINDOW
+        ):
+            return False
+        self.moves = {n: (self.moves[n][0], other.moves[n][1]) for n in self.moves}
+        self.stamp = other.stamp
+        return True
+
+
+class RenameNode(QUndoCommand):
+    """Gives a block another id; its views are told it left and came back under the new one."""
+
+    def __init__(self, ctrl: GraphController, old_id: str, new_id: str):
+        super().__init__(f"Rename {old_id} to {new_id}")
+        self.ctrl, self.old_id, self.new_id = ctrl, old_id, new_id
+
+    def _rename(self, old: str, new: str) -> None:
+        graph, ctrl = self.ctrl.graph, self.ctrl
+        wires = [(e.source, e.target) for e in graph.edges if old in (e.source, e.target)]
+        for source, target in wires:
+            ctrl.edge_removed.emit(source, target)
+        ctrl.node_removed.emit(old)
+        order = list(graph.nodes)
+        graph.rename(old, new)
+        # node order decides ties in layout and exported code: the block keeps its place
+        graph.nodes = {(new if k == old else k): graph.nodes[new if k == old else k] for k in order}
+        ctrl.node_added.emit(new)
+        for e in graph.edges:
+            if new in (e.source, e.target):
+                ctrl.edge_added.emit(e.source, e.target)
+        ctrl.output_changed.emit()
+
+    def redo(self):
+        self._rename(self.old_id, self.new_id)
+
+    def undo(self):
+        self._rename(self.new_id, self.old_id)

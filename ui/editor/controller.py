@@ -20,18 +20,19 @@ from builder import (
     GraphFormatError,
     Inference,
     InsertBetween,
+    MarkOutput,
     SettingError,
     ShapeError,
     auto_layout,
+    bypass,
     coerce_settings,
-    flow_direction,
     graph_to_dict,
     infer,
     loads_graph,
 )
 from builder import SetSettings as SetSettingsEdit
 
-from . import commands
+from . import commands, placement
 
 CLIPBOARD_MIME = "application/x-convcanvas-blocks"
 
@@ -51,13 +52,16 @@ class GraphController(QObject):
     output_changed = Signal()  # the block marked as the network's output changed
     renamed = Signal(str)  # the network's name (title, export class, file name suggestion)
     inferred = Signal(object)  # Inference
+    groups_changed = Signal()  # blocks moved between groups, or a group collapsed or expanded
 
     def __init__(self, graph: Graph | None = None, parent: QObject | None = None):
         super().__init__(parent)
         self.graph = graph if graph is not None else Graph()
         self.undo_stack = QUndoStack(self)
         self.result: Inference = infer(self.graph)
+        self._adopt_output()
         self._macro_depth = 0
+        self._pushing = 0
         self.undo_stack.indexChanged.connect(self._reinfer)
 
     # -- whole graph ---------------------------------------------------------------
@@ -74,6 +78,7 @@ class GraphController(QObject):
             self.undo_stack.setClean()
             self.graph = graph
             self.result = infer(graph)
+            self._adopt_output()
         finally:
             self._macro_depth -= 1
         self.graph_reset.emit()
@@ -90,11 +95,9 @@ class GraphController(QObject):
     def append_after(self, node_id: str | None, block_type: str) -> str:
         """Add a block below `node_id`, taking over its outgoing wires (so it lands in a chain)."""
         if node_id is None or node_id not in self.graph.nodes:
-            return self.add_node(block_type, self._free_position())
-        x, y = self.graph.nodes[node_id].pos
+            return self.add_node(block_type, placement.first_row(self))
         with self.macro(f"Append {block_type} after {node_id}"):
-            after = (x, y + 130.0) if flow_direction(self.graph) == "TB" else (x + 310.0, y)
-            new_id = self.add_node(block_type, after)
+            new_id = self.add_node(block_type, placement.spot_after(self, node_id))
             for target in self.graph.outputs_of(node_id):
                 index = self._edge_index(node_id, target)
                 self._push(commands.Disconnect(self, node_id, target))
@@ -103,16 +106,14 @@ class GraphController(QObject):
                 self._push(commands.Connect(self, node_id, new_id))
         return new_id
 
-    def insert_on_edge(self, source: str, target: str, block_type: str, pos=None, settings=None) -> str:
-        """Put a new block on the wire source -> target, keeping the target's input order."""
-        if pos is None:
-            (x1, y1), (x2, y2) = self.graph.nodes[source].pos, self.graph.nodes[target].pos
-            pos = ((x1 + x2) / 2, (y1 + y2) / 2)
+    def insert_on_edge(self, source: str, target: str, block_type: str, settings=None) -> str:
+        """Put a new block on the wire source -> target, keeping the target's input order; it goes
+        one row after the source, and the cards from there on move on to make room."""
         # a missing wire or a bad setting fails here, before any command is pushed
         index = self._edge_index(source, target)
         settings = coerce_settings(block_type, settings or {})
         with self.macro(f"Insert {block_type} between {source} and {target}"):
-            new_id = self.add_node(block_type, pos, settings)
+            new_id = self.add_node(block_type, placement.spot_after(self, source), settings)
             self._push(commands.Disconnect(self, source, target))
             self._push(commands.Connect(self, source, new_id))
             self._push(commands.Connect(self, new_id, target, index))
@@ -144,6 +145,14 @@ class GraphController(QObject):
             return False, f"{target} already has its input"
         if self._reaches(target, source):
             return False, "the wire would make a cycle"
+        return True, ""
+
+    def shape_problem(self, source: str, target: str) -> str:
+        """Why the target's arithmetic cannot take the wire source -> target ("" if it can). Such a
+        wire can still be made: the canvas draws it red with its message and fix."""
+        graph = self.graph
+        spec = CATALOG[graph.nodes[target].type]
+        sources = [s for s in graph.inputs_of(target) if s != source]
         shape = self.result.nodes[source].shape if source in self.result.nodes else None
         if shape is not None and (spec.max_inputs == 1 or all(self.result.nodes[s].shape for s in sources)):
             shapes = [*(self.result.nodes[s].shape for s in sources), shape]
@@ -151,8 +160,8 @@ class GraphController(QObject):
                 try:
                     spec.infer(graph.nodes[target].settings, shapes)
                 except ShapeError as e:  # a wire the target's arithmetic cannot take
-                    return False, e.message
-        return True, ""
+                    return e.message
+        return ""
 
     def connect(self, source: str, target: str) -> None:
         """Wire source -> target; does nothing for a wire the graph cannot take (see `can_connect`
@@ -187,6 +196,62 @@ class GraphController(QObject):
         if name != self.graph.name:
             self._push(commands.RenameNetwork(self, name))
 
+    def rename_node(self, node_id: str, new_id: str) -> None:
+        """Give a block another id; raises ValueError (nothing changes) for an id that is taken
+        or not a valid name."""
+        new_id = new_id.strip()
+        if node_id not in self.graph.nodes or new_id == node_id:
+            return
+        self.graph.copy().rename(node_id, new_id)  # fails here, before any command is pushed
+        self._push(commands.RenameNode(self, node_id, new_id))
+
+    def nudge(self, node_ids, dx: float, dy: float) -> None:
+        """Move blocks by (dx, dy); a burst of nudges of the same blocks is one undo step."""
+        moves = {}
+        for n in node_ids:
+            if n in self.graph.nodes:
+                x, y = self.graph.nodes[n].pos
+                moves[n] = ((x, y), (x + dx, y + dy))
+        if moves:
+            self._push(commands.NudgeNodes(self, moves))
+
+    def add_block(self, block_type: str, want, after: str | None = None) -> str:
+        """Add a block near `want` where it covers no card; with `after`, wired from that block
+        and placed one row after it (the cards below move on)."""
+        if after is None or after not in self.graph.nodes:
+            return self.add_node(block_type, placement.nearest_free(self, tuple(want)))
+        with self.macro(f"Add {block_type} after {after}"):
+            new_id = self.add_node(block_type, placement.spot_after(self, after))
+            self._push(commands.Connect(self, after, new_id))
+        return new_id
+
+    def remove_and_reconnect(self, node_id: str) -> bool:
+        """Delete a block and join its input to its outputs, if the shapes allow (see `bypass`);
+        False (nothing changes) where they do not."""
+        wires = bypass(self.graph, node_id) if node_id in self.graph.nodes else []
+        if not wires:
+            return False
+        with self.macro(f"Delete {node_id} and reconnect"):
+            self._push(commands.RemoveNode(self, node_id))
+            for source, target, index in wires:
+                self._push(commands.Connect(self, source, target, index))
+        return True
+
+    def reconnect(self, wires) -> None:
+        """Add the wires (source, target, index) that a deletion left out, as one step."""
+        wires = [w for w in wires if w[0] in self.graph.nodes and w[1] in self.graph.nodes]
+        wires = [w for w in wires if not self._has_edge(w[0], w[1])]
+        if wires:
+            with self.macro(f"Reconnect {wires[0][0]}"):
+                for source, target, index in wires:
+                    self._push(commands.Connect(self, source, target, min(index, len(self.graph.edges))))
+
+    @property
+    def pushing(self) -> bool:
+        """True while an edit is being pushed (not an undo or a redo): views that follow the
+        history tell the two apart by it."""
+        return self._pushing > 0
+
     def set_frozen(self, node_id: str, frozen: bool) -> None:
         if node_id in self.graph.nodes and self.graph.nodes[node_id].frozen != frozen:
             self._push(commands.SetFrozen(self, node_id, frozen))
@@ -215,6 +280,8 @@ class GraphController(QObject):
                     self.set_settings(edit.node, edit.settings, mergeable=False)
                 elif isinstance(edit, InsertBetween):
                     self.insert_on_edge(edit.source, edit.target, edit.block_type, settings=edit.settings)
+                elif isinstance(edit, MarkOutput):
+                    self.set_output(edit.node)
 
     # -- clipboard ----------------------------------------------------------------
 
@@ -236,6 +303,8 @@ class GraphController(QObject):
         adds, wires = self._plan_paste(text, offset)
         if not adds:
             return []
+        dx, dy = placement.place_group(self, [add[2] for add in adds])  # cover no card
+        adds = [(t, s, (pos[0] + dx, pos[1] + dy), n, f) for t, s, pos, n, f in adds]
         with self.macro(f"Paste {len(adds)} block(s)"):
             for block_type, settings, pos, new_id, frozen in adds:
                 self._push(commands.AddNode(self, block_type, settings, pos, new_id, frozen))
@@ -291,6 +360,7 @@ class GraphController(QObject):
 
     @contextmanager
     def macro(self, text: str):
+        self._pushing += 1
         self.undo_stack.beginMacro(text)
         self._macro_depth += 1
         try:
@@ -298,10 +368,15 @@ class GraphController(QObject):
         finally:
             self._macro_depth -= 1
             self.undo_stack.endMacro()  # the outermost one moves the index: _reinfer runs
+            self._pushing -= 1
 
     def _push(self, command) -> None:
         before = self.undo_stack.index()
-        self.undo_stack.push(command)
+        self._pushing += 1
+        try:
+            self.undo_stack.push(command)
+        finally:
+            self._pushing -= 1
         if self.undo_stack.index() == before and self._macro_depth == 0:
             self._reinfer()  # merged into the previous command: the index did not move
 
@@ -310,6 +385,12 @@ class GraphController(QObject):
             return
         self.result = infer(self.graph)
         self.inferred.emit(self.result)
+
+    def _adopt_output(self) -> None:
+        """A network opened without a marked output gets the mark on the block that is its output
+        now, so that a block added later (a paste, a side branch) does not take its place."""
+        if self.graph.declared_output() is None and self.result.valid and self.result.output:
+            self.graph.output = self.result.output
 
     def _has_edge(self, source: str, target: str) -> bool:
         return any(e.source == source and e.target == target for e in self.graph.edges)
@@ -331,12 +412,6 @@ class GraphController(QObject):
                     seen.add(s)
                     stack.append(s)
         return False
-
-    def _free_position(self) -> tuple[float, float]:
-        if not self.graph.nodes:
-            return (0.0, 0.0)
-        lowest = max(self.graph.nodes.values(), key=lambda n: n.pos[1])
-        return (lowest.pos[0], lowest.pos[1] + 130.0)
 
 
 def _describe(verb: str, node_ids, edges) -> str:

@@ -75,7 +75,7 @@ class Inspector(QScrollArea):
         )
         for param in spec.settings:
             editor = ParamEditor(param)
-            editor.setToolTip(f"{param.help} ({param.describe_range()})")
+            editor.setToolTip(f"{param.help} ({param.describe_range()}){_code_name(spec, param)}")
             editor.edited.connect(lambda value, name=param.name: self._on_edited(name, value))
             error = QLabel()
             error.setStyleSheet(_ERROR_STYLE)
@@ -129,3 +129,13 @@ class Inspector(QScrollArea):
             label.show()
         lines = explain_node(self.controller.graph, result, self.node_id)
         self.arithmetic.setText("\n".join(lines))
+
+
+def _code_name(spec, param) -> str:
+    """Where PyTorch (and so the exported code) calls the setting something else, say so: the
+    inspector's "filters" is `out_channels` in the code."""
+    torch = spec.torch
+    arg = next((a for a in torch.args if a.setting == param.name), None) if torch is not None else None
+    if arg is None or arg.name.replace("_", " ") == param.title:
+        return ""
+    return f". In PyTorch code: {arg.name}"

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QSpinBox,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -65,7 +66,8 @@ class ParamEditor(QWidget):
         self.layout_.addWidget(self.spin)
 
     def _build_size(self, param: Setting) -> None:
-        """Height and width boxes, with a mode box where the size may also be a word."""
+        """One box for a square size, or height and width boxes once unlinked; a mode box where
+        the size may also be a word. Typing 5 into a linked kernel gives 5x5, not 5x3."""
         if param.kind == PADDING or param.optional:
             self.mode = QComboBox()
             self.mode.addItems(["size", "same", "valid"] if param.kind == PADDING else ["= kernel", "size"])
@@ -74,13 +76,39 @@ class ParamEditor(QWidget):
         else:
             self.mode = None
         self.h, self.w = _spin(param.min, param.max), _spin(param.min, param.max)
-        self.h.setToolTip("height")
-        self.w.setToolTip("width")
+        self.times = QLabel("×")
+        self.link = QToolButton()
+        self.link.setText("H=W")
+        self.link.setCheckable(True)
+        self.link.setChecked(True)
+        self.link.setToolTip(
+            f"Linked: one value for height and width (a square {param.title}). "
+            "Click to give height and width separately."
+        )
+        self.link.toggled.connect(self._on_link_toggled)
+        self._link_known = False  # the first value shown decides: square values start linked
         for box in (self.h, self.w):
             box.valueChanged.connect(lambda _: self._emit_size())
-        self.layout_.addWidget(self.h)
-        self.layout_.addWidget(QLabel("×"))
-        self.layout_.addWidget(self.w)
+        self.layout_.addWidget(self.h, 1)
+        self.layout_.addWidget(self.times)
+        self.layout_.addWidget(self.w, 1)
+        self.layout_.addWidget(self.link)
+        self._show_link()
+
+    @property
+    def linked(self) -> bool:
+        return self.link.isChecked()
+
+    def _show_link(self) -> None:
+        self.w.setVisible(not self.linked)
+        self.times.setVisible(not self.linked)
+        self.h.setToolTip(self.setting.title if self.linked else "height")
+        self.w.setToolTip("width")
+
+    def _on_link_toggled(self, linked: bool) -> None:
+        self._show_link()
+        if linked and self.w.value() != self.h.value():
+            self.w.setValue(self.h.value())  # emits the square size
 
     def _build_shape(self) -> None:
         """A preset box above channels, height and width."""
@@ -105,14 +133,19 @@ class ParamEditor(QWidget):
 
     def _emit_size(self) -> None:
         mode = self.mode.currentText() if self.mode else "size"
-        for box in (self.h, self.w):
-            box.setEnabled(mode == "size")
+        for widget in (self.h, self.w, self.link):
+            widget.setEnabled(mode == "size")
         if mode in ("same", "valid"):
             self._emit(mode)
         elif mode == "= kernel":
             self._emit(None)
         else:
             h, w = self.h.value(), self.w.value()
+            if self.linked and w != h:
+                self.w.blockSignals(True)
+                self.w.setValue(h)
+                self.w.blockSignals(False)
+                w = h
             self._emit(h if h == w else (h, w))
 
     def _on_preset_chosen(self, name: str) -> None:
@@ -147,8 +180,11 @@ class ParamEditor(QWidget):
             if self.mode is not None:
                 self.mode.setCurrentText("size")
             h, w = pair(value)
+            if not self._link_known or h != w:
+                self.link.setChecked(h == w)  # a rectangle cannot be shown linked
+                self._link_known = True
             self.h.setValue(h)
             self.w.setValue(w)
         enabled = not (isinstance(value, str) or value is None)
-        self.h.setEnabled(enabled)
-        self.w.setEnabled(enabled)
+        for widget in (self.h, self.w, self.link):
+            widget.setEnabled(enabled)

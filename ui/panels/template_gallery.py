@@ -14,12 +14,15 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from builder import Graph, infer, list_templates
+from builder import CARD_SIZE, Graph, infer, list_templates
 
 from ..canvas.graph_scene import GraphScene
 from ..editor.controller import GraphController
+from .network_sketch import sketch
 
 BLANK = "__blank__"
+PICTURE = (520, 380)
+LEGIBLE_SCALE = 0.55  # below this the canvas's card text cannot be read: sketch instead
 
 
 def blank_graph() -> Graph:
@@ -46,11 +49,27 @@ def preview(graph: Graph, width: int = 360, height: int = 300) -> QPixmap:
     return QPixmap.fromImage(image)
 
 
+def canvas_scale(graph: Graph, width: int, height: int) -> float:
+    """The scale at which the whole canvas drawing of `graph` fits `width` x `height`."""
+    xs = [n.pos[0] for n in graph.nodes.values()] or [0.0]
+    ys = [n.pos[1] for n in graph.nodes.values()] or [0.0]
+    w = max(xs) - min(xs) + CARD_SIZE[0] + 40
+    h = max(ys) - min(ys) + CARD_SIZE[1] + 40
+    return min(width / w, height / h)
+
+
+def legible_preview(graph: Graph, width: int = PICTURE[0], height: int = PICTURE[1]) -> QPixmap:
+    """The canvas's own drawing where it stays readable, else a sketch of every block."""
+    if canvas_scale(graph, width, height) >= LEGIBLE_SCALE:
+        return preview(graph, width, height)
+    return sketch(graph, width, height)
+
+
 class TemplateGallery(QDialog):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.setWindowTitle("New network")
-        self.resize(760, 440)
+        self.resize(860, 540)
         self.templates = dict(list_templates())
         self.list = QListWidget()
         self.list.setMinimumWidth(220)
@@ -62,7 +81,7 @@ class TemplateGallery(QDialog):
             item.setData(Qt.ItemDataRole.UserRole, name)
             self.list.addItem(item)
         self.picture = QLabel(alignment=Qt.AlignmentFlag.AlignCenter)
-        self.picture.setMinimumSize(360, 300)
+        self.picture.setMinimumSize(*PICTURE)
         self.text = QLabel(wordWrap=True)
         self.text.setAlignment(Qt.AlignmentFlag.AlignTop)
         right = QVBoxLayout()
@@ -93,7 +112,7 @@ class TemplateGallery(QDialog):
         graph = self.chosen_graph()
         result = infer(graph)
         shape = "×".join(map(str, result.input_shape or ()))
-        self.picture.setPixmap(preview(graph))
+        self.picture.setPixmap(legible_preview(graph))
         description = graph.description or "An Input block to build on: drag blocks from the palette."
         self.text.setText(
             f"<b>{graph.name}</b> — input {shape}, {result.total_params:,} parameters, "

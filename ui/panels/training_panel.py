@@ -40,6 +40,7 @@ from builder import (
     Resumed,
     RunFinished,
     RunStarted,
+    RunWarning,
     StepMetrics,
     TrainConfig,
     available_devices,
@@ -74,14 +75,15 @@ class TrainingPanel(QWidget):
         self.epochs_total = 1
         defaults = TrainConfig()
         layout = QVBoxLayout(self)
-        layout.addWidget(self._build_settings(defaults))
+        # the controls and the run's progress first: they stay in view, the settings scroll
         self._build_controls(layout, defaults)
+        layout.addWidget(self._build_settings(defaults))
         layout.addStretch(1)
 
         self.train_button.clicked.connect(self.start)
         self.pause_button.clicked.connect(self._on_pause_clicked)
         self.stop_button.clicked.connect(lambda: self.session.stop(wait=False))
-        self.apply_lr.clicked.connect(lambda: self.session.set_lr(self.new_lr.value()))
+        self.apply_lr.clicked.connect(self._on_apply_lr_clicked)
         self.dataset.currentIndexChanged.connect(self._on_dataset_changed)
         self.optimizer.currentTextChanged.connect(self._update_controls)
         controller.inferred.connect(lambda _r: self._update_controls())
@@ -156,6 +158,9 @@ class TrainingPanel(QWidget):
         lr_row = QHBoxLayout()
         lr_row.addWidget(self.new_lr)
         lr_row.addWidget(self.apply_lr)
+        self.lr_note = QLabel(wordWrap=True)  # confirms a learning-rate change once the run made it
+        self.lr_note.setStyleSheet("color: #2e7d32;")
+        self.lr_note.hide()
         self.progress = QProgressBar()
         self.progress.setFormat("%p%")
         self.progress_text = QLabel("Not started")
@@ -175,6 +180,7 @@ class TrainingPanel(QWidget):
         layout.addWidget(self.reason)
         layout.addLayout(buttons)
         layout.addLayout(lr_row)
+        layout.addWidget(self.lr_note)
         for widget in (self.progress, self.progress_text, self.warning, self.message, self.note):
             layout.addWidget(widget)
 
@@ -276,6 +282,7 @@ class TrainingPanel(QWidget):
         # first: the session hands over what the last run still had to say before this one starts
         self.session.start(self.controller.graph, config)
         self.message.setText("")
+        self.lr_note.hide()
         self.warning.setText("")
         self.warning.hide()
         self.progress.setValue(0)
@@ -283,6 +290,13 @@ class TrainingPanel(QWidget):
         self.pause_button.setText("Pause")
         self.run_started.emit(config)
         self._update_controls()
+
+    def _on_apply_lr_clicked(self) -> None:
+        lr = self.new_lr.value()
+        self.session.set_lr(lr)
+        self.lr_note.setText(f"learning rate {lr:g} asked for: the run takes it at its next step")
+        self.lr_note.setStyleSheet("color: #555;")
+        self.lr_note.show()
 
     def _on_pause_clicked(self) -> None:
         if self.session.control is None:
@@ -303,7 +317,7 @@ class TrainingPanel(QWidget):
                     f"Training on {r.device_name}: {r.train_size:,} images, "
                     f"{r.steps_per_epoch} steps per epoch"
                 )
-            elif isinstance(r, DataWarning):
+            elif isinstance(r, DataWarning | RunWarning):
                 shown = self.warning.text()
                 self.warning.setText(f"{shown}\n⚠ {r.message}" if shown else f"⚠ {r.message}")
                 self.warning.show()
@@ -331,7 +345,9 @@ class TrainingPanel(QWidget):
             elif isinstance(r, Resumed):
                 self.progress_text.setText(self.progress_text.text().replace("  ·  paused", ""))
             elif isinstance(r, LrChanged):
-                self.message.setText(f"learning rate set to {r.lr:g} at step {r.step:,}")
+                self.lr_note.setText(f"✓ learning rate set to {r.lr:g} at step {r.step:,}")
+                self.lr_note.setStyleSheet("color: #2e7d32;")
+                self.lr_note.show()
         self.records_arrived.emit(records)
 
     def _on_finished(self, record: RunFinished) -> None:

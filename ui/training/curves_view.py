@@ -24,12 +24,12 @@ class CurvesView(QWidget):
         self.loss_plot = pg.PlotWidget(title="Training loss per step")
         self.loss_plot.setLabel("bottom", "step")
         self.loss_plot.showGrid(x=True, y=True, alpha=0.2)
-        self.loss_legend = self.loss_plot.addLegend(offset=(-10, 10))
+        self.loss_legend = _legend_below(self.loss_plot)
         self.acc_plot = pg.PlotWidget(title="Accuracy per epoch")
         self.acc_plot.setLabel("bottom", "epoch")
         self.acc_plot.setYRange(0, 1)
         self.acc_plot.showGrid(x=True, y=True, alpha=0.2)
-        self.acc_legend = self.acc_plot.addLegend(offset=(-10, -10))
+        self.acc_legend = _legend_below(self.acc_plot)
         for plot in (self.loss_plot, self.acc_plot):
             plot.setMinimumSize(160, 120)  # the dock decides; plots must not push the canvas away
         layout = QHBoxLayout(self)
@@ -94,14 +94,17 @@ class CurvesView(QWidget):
                     self.train_acc.setData(self.epochs, self.train_values)
                     self.test_acc.setData(self.epochs, self.test_values)
             elif isinstance(r, LrChanged):
+                pen = pg.mkPen("#757575", style=Qt.PenStyle.DotLine)
                 line = pg.InfiniteLine(
                     r.step,
                     angle=90,
-                    pen=pg.mkPen("#757575", style=Qt.PenStyle.DotLine),
+                    pen=pen,
                     label=f"lr {r.lr:g}",
                     labelOpts={"position": 0.9, "color": "#555"},
                 )
                 self.loss_plot.addItem(line)
+                # and in the legend, so the change is confirmed where the curves are explained
+                self.loss_legend.addItem(pg.PlotDataItem(pen=pen), f"lr set to {r.lr:g} at step {r.step:,}")
         if changed and self.raw is not None:
             x = np.asarray(self.steps, dtype=float)
             y = np.asarray(self.losses, dtype=float)
@@ -110,6 +113,16 @@ class CurvesView(QWidget):
 
     def point_count(self) -> int:
         return len(self.steps) if self.raw is not None else 0
+
+
+def _legend_below(widget: pg.PlotWidget) -> pg.LegendItem:
+    """A legend in its own row under the plot's axis: it never covers a curve. Curves given a
+    `name` are listed in it, as with `addLegend`."""
+    plot = widget.getPlotItem()
+    legend = pg.LegendItem(colCount=2, horSpacing=12, verSpacing=-4)
+    plot.layout.addItem(legend, 4, 1)  # rows 0-3: title, top axis, plot area, bottom axis
+    plot.legend = legend
+    return legend
 
 
 def _ema(values: np.ndarray, beta: float) -> np.ndarray:

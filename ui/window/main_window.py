@@ -21,8 +21,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from builder import Graph, SettingError, load_template
+from builder import CARD_SIZE, Graph, SettingError, load_template
 
+from ..canvas.context_menus import CanvasMenus
 from ..canvas.graph_scene import GraphScene
 from ..canvas.graph_view import GraphView
 from ..editor.controller import GraphController, PasteRefused
@@ -30,6 +31,7 @@ from ..panels.inspector import Inspector
 from ..panels.palette import Palette
 from ..panels.problems_panel import ProblemsPanel
 from ..panels.summary_table import SummaryTable
+from .compact_layout import CompactLayout
 from .document_files import DocumentFiles
 from .memory_status import MemoryStatus
 from .menu_actions import MenuActions
@@ -37,6 +39,7 @@ from .model_import import ModelImport, StartWeights
 from .project_runs import ProjectRuns
 from .recovery import Recovery
 from .training_wiring import TrainingWiring
+from .undo_keys import GraphUndoKeys
 
 LEFT = Qt.DockWidgetArea.LeftDockWidgetArea
 RIGHT = Qt.DockWidgetArea.RightDockWidgetArea
@@ -84,10 +87,14 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.memory.label)
         self.statusBar().addPermanentWidget(self.status)
         self.menu_actions = MenuActions(self)
+        self.canvas_menus = CanvasMenus(self)  # right-click menus; the offer to reconnect
+        self.statusBar().addWidget(self.menu_actions.run.status)
+        self.undo_keys = GraphUndoKeys(self)
         self._connect()
         screen = QApplication.primaryScreen().availableGeometry()
         self.resize(min(1500, int(screen.width() * 0.95)), min(920, int(screen.height() * 0.92)))
         self._restore_settings()
+        self.compact = CompactLayout(self)  # small windows: one dock column, the canvas keeps the rest
         self._on_inferred(self.controller.result)
         self.memory.update()
         self.update_title()
@@ -133,8 +140,10 @@ class MainWindow(QMainWindow):
     def _connect(self) -> None:
         self.scene.selectionChanged.connect(self._on_selection_changed)
         self.scene.wire_refused.connect(lambda text: self.statusBar().showMessage(text, 6000))
+        self.scene.notice.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.scene.block_dropped.connect(self.select_node)
         self.palette.block_activated.connect(self._on_palette_block_activated)
+        self.palette.block_added.connect(self._on_palette_block_added)
         self.problems.node_activated.connect(self.select_node)
         self.summary.clicked.connect(lambda index: self.select_node(self.summary.node_at_row(index.row())))
         self.controller.inferred.connect(self._on_inferred)
@@ -143,6 +152,7 @@ class MainWindow(QMainWindow):
         # destroyed, and the undo stack emits cleanChanged from its own destructor
         self.controller.undo_stack.cleanChanged.connect(self.update_title)
         self.controller.graph_reset.connect(self.update_title)
+        self.controller.renamed.connect(self.update_title)
         self.training.ready.connect(lambda: self.menu_actions.set_export_ready(True))
 
     def _restore_settings(self) -> None:
@@ -180,10 +190,16 @@ class MainWindow(QMainWindow):
         new_id = self.controller.append_after(ids[0] if len(ids) == 1 else None, block_type)
         self.select_node(new_id)
 
+    def _on_palette_block_added(self, block_type: str) -> None:
+        """A block of its own at the middle of what the canvas shows."""
+        centre = self.view.mapToScene(self.view.viewport().rect().center())
+        pos = (centre.x() - CARD_SIZE[0] / 2, centre.y() - CARD_SIZE[1] / 2)
+        self.select_node(self.controller.add_block(block_type, pos))  # where it covers no card
+
     # -- editing -------------------------------------------------------------------------
 
     def delete_selection(self) -> None:
-        self.controller.remove(self.scene.selected_node_ids(), self.scene.selected_edges())
+        self.canvas_menus.delete(self.scene.selected_node_ids(), self.scene.selected_edges())
 
     def copy(self) -> None:
         ids = self.scene.selected_node_ids()
@@ -227,6 +243,11 @@ class MainWindow(QMainWindow):
                 self.controller.set_input_shape(shape)
             except (ValueError, SettingError) as e:  # say so, change nothing
                 QMessageBox.warning(self, "Input shape", f"{text!r} is not a shape: {e}. Use e.g. 3,64,64.")
+
+    def ask_rename(self) -> None:
+        name, ok = QInputDialog.getText(self, "Rename network", "Name:", text=self.controller.graph.name)
+        if ok and name.strip():
+            self.controller.rename(name)
 
     # -- status --------------------------------------------------------------------------
 
@@ -281,7 +302,7 @@ class MainWindow(QMainWindow):
         self.training.stop()
         settings = QSettings()
         settings.setValue("geometry", self.saveGeometry())
-        settings.setValue("windowState", self.saveState())
+        settings.setValue("windowState", self.compact.state_to_save())
         self.recovery.finish()
         event.accept()
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import shiboken6
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QMenu, QStyle
 
 from builder import INPUT_PRESETS
 
+from .group_actions import group_selection, ungroup_selection
 from .help_menu import HelpMenu
 from .run_controls import RunControls
 
@@ -100,6 +102,13 @@ class MenuActions(QObject):
         self.delete_action = self._action("&Delete", window.delete_selection, keys.Delete, edit)
         self.delete_action.setShortcuts([QKeySequence(Qt.Key.Key_Delete), QKeySequence(Qt.Key.Key_Backspace)])
         self._action("Select &All", window.select_all, keys.SelectAll, edit)
+        edit.addSeparator()
+        self.group_action = self._action(
+            "&Group…", lambda: group_selection(window), "Ctrl+G", edit, "Make a group of the selected blocks"
+        )
+        self.ungroup_action = self._action(
+            "U&ngroup", lambda: ungroup_selection(window), "Ctrl+Shift+G", edit, "Remove the selected group"
+        )
 
     def _build_view_menu(self, view: QMenu) -> None:
         window, canvas = self.window, self.window.view
@@ -139,7 +148,11 @@ class MenuActions(QObject):
             self.preset_group.addAction(action)
         self._action("Custom…", self.window.ask_custom_shape, None, presets)
         self.rename_action = self._action(
-            "&Rename…", self.window.ask_rename, None, network, "The title, the exported class and the file name"
+            "&Rename…",
+            self.window.ask_rename,
+            None,
+            network,
+            "The title, the exported class and the file name",
         )
 
     def _build_toolbar(self) -> None:
@@ -176,18 +189,26 @@ class MenuActions(QObject):
         tools.addAction(arrange)
 
 
+class _SteadyTwin(QAction):
+    """A toolbar copy of `source` whose text stays put: it triggers `source`, follows its
+    enabled state and shows its changing text ("Undo Set conv1 kernel") as the tooltip."""
+
+    def __init__(self, source: QAction, text: str, parent):
+        super().__init__(source.icon(), text, parent)
+        self.source = source
+        self.triggered.connect(source.trigger)
+        source.changed.connect(self.follow)  # a slot of this object: disconnected when it goes
+        self.follow()
+
+    def follow(self) -> None:
+        if not shiboken6.isValid(self.source):  # it says it changed as the window destroys it
+            return
+        self.setEnabled(self.source.isEnabled())
+        shortcut = self.source.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+        self.setToolTip(f"{self.source.text().replace('&', '')} ({shortcut})")
+
+
 def _steady_twin(action: QAction, text: str, tools) -> QAction:
-    """A toolbar copy of `action` whose text stays `text`: it triggers `action`, follows its
-    enabled state and shows its changing text as the tooltip."""
-    twin = QAction(action.icon(), text, tools)
-    twin.triggered.connect(action.trigger)
-
-    def follow() -> None:
-        twin.setEnabled(action.isEnabled())
-        shortcut = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
-        twin.setToolTip(f"{action.text().replace('&', '')} ({shortcut})")
-
-    action.changed.connect(follow)
-    follow()
+    twin = _SteadyTwin(action, text, tools)
     tools.addAction(twin)
     return twin

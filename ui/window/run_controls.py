@@ -66,8 +66,7 @@ class RunControls(QObject):
     # -- mirroring the panel --------------------------------------------------------------
 
     def follow(self, train: QPushButton, pause: QPushButton | None, stop: QPushButton | None) -> None:
-        for button in self._buttons:
-            button.removeEventFilter(self)
+        # the placeholder's button, followed until torch loads, is deleted with the placeholder
         self._buttons = [b for b in (train, pause, stop) if b is not None]
         self._pairs = [
             (a, b) for a, b in zip(self.actions, (train, pause, stop), strict=True) if b is not None

@@ -14,14 +14,26 @@ SEEN_KEY = "tour/seen"
 MARGIN = 12
 
 STEPS = (
-    ("Add", "drag a block from <i>Blocks</i> onto the canvas, or type its name in the search box "
-     "and press Enter to append it after the selected block."),
-    ("Wire", "drag from a block's bottom port to another block's top port; drop a block on a "
-     "wire to insert it there."),
-    ("Fix", "a red block says what is wrong and how to fix it; <i>Problems</i> offers one-click "
-     "fixes, and Ctrl+Z undoes any edit."),
-    ("Train", "press <b>F5</b> (Run &gt; Train) to train on the bundled MNIST subset; the curves "
-     "appear under <i>Training plots</i>. F6 pauses, Shift+F5 stops."),
+    (
+        "Add",
+        "drag a block from <i>Blocks</i> onto the canvas, or type its name in the search box "
+        "and press Enter to append it after the selected block.",
+    ),
+    (
+        "Wire",
+        "drag from a block's bottom port to another block's top port; drop a block on a "
+        "wire to insert it there.",
+    ),
+    (
+        "Fix",
+        "a red block says what is wrong and how to fix it; <i>Problems</i> offers one-click "
+        "fixes, and Ctrl+Z undoes any edit.",
+    ),
+    (
+        "Train",
+        "press <b>F5</b> (Run &gt; Train) to train on the bundled MNIST subset; the curves "
+        "appear under <i>Training plots</i>. F6 pauses, Shift+F5 stops.",
+    ),
 )
 
 
@@ -51,7 +63,8 @@ class Tour(QFrame):
         head.addWidget(title, 1)
         head.addWidget(self.close_button)
         rows = "".join(
-            f"<tr><td style='padding:2px 8px 2px 0'><b>{n}. {word}</b></td><td style='padding:2px 0'>{text}</td></tr>"
+            f"<tr><td style='padding:2px 8px 2px 0'><b>{n}. {word}</b></td>"
+            f"<td style='padding:2px 0'>{text}</td></tr>"
             for n, (word, text) in enumerate(STEPS, 1)
         )
         self.body = QLabel(f"<table>{rows}</table>", wordWrap=True)
@@ -59,7 +72,9 @@ class Tour(QFrame):
         self.got_it = QPushButton("Got it")
         self.got_it.setDefault(True)
         foot = QHBoxLayout()
-        foot.addWidget(QLabel("<span style='color:#555'>Help &gt; Keyboard Shortcuts lists the keys.</span>"), 1)
+        foot.addWidget(
+            QLabel("<span style='color:#555'>Help &gt; Keyboard Shortcuts lists the keys.</span>"), 1
+        )
         foot.addWidget(self.got_it)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(12, 8, 12, 10)
