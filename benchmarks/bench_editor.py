@@ -135,9 +135,14 @@ def main() -> None:
     for label, graph in (("without groups (baseline)", plain), ("with groups, expanded", grouped)):
         opens = time_opens(app, window, graph, args.opens)
         frames = len(window.scene.groups.frames)
-        print(f"  {label}: open (layout + scene + paint) {summary(opens)} over {args.opens} opens; {frames} frames")
+        print(
+            f"  {label}: open (layout + scene + paint) {summary(opens)} "
+            f"over {args.opens} opens; {frames} frames"
+        )
         edits = time_edits(app, window, edit, args.repeats)
-        print(f"  {label}: edit {edit}.out_channels -> updated view {summary(edits)} over {args.repeats} edits")
+        print(
+            f"  {label}: edit {edit}.out_channels -> updated view {summary(edits)} over {args.repeats} edits"
+        )
         window.controller.undo_stack.setClean()
     print("targets: edit median < 16 ms, open < 1 s")
     window.close()

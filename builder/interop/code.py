@@ -131,6 +131,44 @@ def _file_stem(graph: Graph) -> str:
     return re.sub(r"[^a-z0-9]+", "_", graph.name.lower()).strip("_") or "network"
 
 
+def _origins_source(graph: Graph, result: ValidInference, class_name: str) -> str:
+    """For an imported network: where each block's weights were in the source model, and a
+    function that loads that model's state dict as it was saved (its own key names).
+    Paths come from the file: `repr` makes each one a literal, never code."""
+    used = _steps(graph, result)
+    origins = {nid: graph.nodes[nid].origin for nid in used if graph.nodes[nid].origin}
+    if not origins:
+        return ""
+    entries = "".join(f"    {nid!r}: {origin!r},\n" for nid, origin in origins.items())
+    return f'''
+
+# Where each block came from in the model this network was imported from: block
+# "layer1_0_conv1" was module "layer1.0.conv1", whose weight was "layer1.0.conv1.weight".
+ORIGINS = {{
+{entries}}}
+
+
+def load_original_state_dict(model, state_dict):
+    """Load a state dict saved from the original model, with its own key names, e.g.
+    load_original_state_dict({class_name}(), torchvision.models.resnet18(weights="DEFAULT").state_dict()).
+    Returns the keys it had nothing for (blocks added after the import keep their values)."""
+    own = model.state_dict()
+    renamed, left = {{}}, []
+    for key, tensor in own.items():
+        block, _, name = key.partition(".")
+        if block not in ORIGINS:
+            left.append(key)
+            continue
+        source = f"{{ORIGINS[block]}}.{{name}}" if name else ORIGINS[block]
+        if source not in state_dict:
+            raise KeyError(f"the state dict has no {{source!r}} for {{key!r}}: is it the original model's?")
+        # a linear layer on channels-last values became a 1x1 convolution: same numbers
+        renamed[key] = state_dict[source].reshape(tensor.shape)
+    model.load_state_dict(renamed, strict=False)
+    return left
+'''
+
+
 def export_python(graph: Graph, result: Inference | None = None, class_name: str | None = None) -> str:
     """A standalone .py file that needs only torch and defines the network."""
     result = _valid(graph, result)
@@ -164,7 +202,9 @@ from torch import nn
 INPUT_SHAPE = ({c}, {h}, {w})
 
 """
-    main = f'''
+    main = (
+        _origins_source(graph, result, class_name)
+        + f'''
 
 if __name__ == "__main__":
     model = {class_name}().eval()
@@ -173,4 +213,5 @@ if __name__ == "__main__":
     print(f"{class_name}: input (2, {{', '.join(map(str, INPUT_SHAPE))}}) -> output {{tuple(out.shape)}}")
     print(f"parameters: {{sum(p.numel() for p in model.parameters()):,}}")
 '''
+    )
     return header + "\n" + module_source(graph, result, class_name) + main

@@ -3,8 +3,8 @@
 import pytest
 
 from builder import (
-    CATALOG,
     CARD_SIZE,
+    CATALOG,
     Graph,
     InsertBetween,
     MarkOutput,
@@ -81,7 +81,9 @@ def test_an_add_of_other_sizes_and_channels_gets_a_projection_shortcut():
     graph = two_branches((8, 1), (16, 2), "Add")  # a: 8x32x32, b: 16x16x16
     fix = fix_for(graph, infer(graph), infer(graph).errors[0])
     assert fix.edits == (
-        InsertBetween("a", "join", "Conv2d", {"out_channels": 16, "kernel_size": 1, "stride": 2, "bias": False}),
+        InsertBetween(
+            "a", "join", "Conv2d", {"out_channels": 16, "kernel_size": 1, "stride": 2, "bias": False}
+        ),
     )
     apply(graph, fix)
     assert infer(graph).valid
@@ -130,7 +132,6 @@ def test_insert_fits_only_where_shapes_allow():
 
 
 def test_make_room_moves_the_cards_below_and_only_when_needed():
-    w, h = CARD_SIZE
     chain = {"a": (0.0, 0.0), "b": (0.0, 130.0), "c": (0.0, 260.0), "side": (400.0, 0.0)}
     assert make_room(chain, (0.0, 390.0)) == {}  # below the end: free
     moves = make_room(chain, (0.0, 130.0))

@@ -3,15 +3,14 @@ wire themselves, the output is marked, mistakes stay on the canvas with their fi
 menus, nudging with the arrow keys, and no badge left behind."""
 
 import pytest
-from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, Qt
+from PySide6.QtCore import QPoint, QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QContextMenuEvent, QImage, QPainter
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QInputDialog, QMessageBox
+from test_editor import drag_wire, drop_from_palette
 
 from builder import Graph, dumps_graph, load_template
 from ui.canvas import style
-
-from test_editor import drag_wire, drop_from_palette
 
 
 @pytest.fixture

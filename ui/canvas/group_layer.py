@@ -98,7 +98,7 @@ class GroupLayer(QObject):
                 changed = True
         for node_id, path in hidden.items():
             if fresh or self.hidden.get(node_id) != path:
-                scene.nodes[node_id].setVisible(False)
+                pass  # MUTANT
                 scene.nodes[node_id].setSelected(False)
                 router.hide(node_id, card_key(path))
                 changed = True

@@ -76,7 +76,7 @@ class NodeItem(QGraphicsItem):
             self.shape_line = f"→ {style.shape_text(info.shape)}{params}"
         self.severity = issues[0].severity if issues else ""
         if result is not None and result.output == self.node_id:
-            self.output_mark.set_state("")
+            self.output_mark.set_state("output")
         else:
             candidates = getattr(self.graph_scene, "output_candidates", ())
             self.output_mark.set_state("candidate" if self.node_id in candidates else "")
