@@ -26,7 +26,7 @@ from torch import fx, nn
 
 from ..blocks import ADD, CATALOG, CONCAT, MULTIPLY, SCALE, SLICE, Arg, ChannelsLast, LayerSpec
 from ..errors import ConvCanvasError, SettingError
-from ..graph import Graph, is_valid_id
+from ..graph import Graph, is_valid_id, path_problem
 from ..inference import infer
 from ..layout import apply_layout
 
@@ -300,6 +300,7 @@ def import_graph_module(
             value_of[node] = None
     if problems:
         raise ImportFailed(name, problems)
+    _record_origins(graph, weight_names, value_of)
     apply_layout(graph)
     result = infer(graph)
     if not result.valid:
@@ -312,6 +313,29 @@ def import_graph_module(
             name, mismatches, "its layers do not fit the input shape given (check --input-shape)"
         )
     return ImportResult(graph, weight_names, reshaped=reshaped)
+
+
+def _record_origins(graph: Graph, weight_names: dict[str, str], value_of: dict[fx.Node, str | None]) -> None:
+    """Each imported block's module path in the source model (``layer2.0.conv1``: where its
+    weights were) and its group, the module whose forward made it (``layer2.0``), so the
+    canvas can frame ResNet's blocks and stages and exported code can load the original
+    state dict."""
+    for key, source in weight_names.items():
+        block, _, name = key.partition(".")
+        suffix = f".{name}"
+        graph.nodes[block].origin = source[: -len(suffix)] if name and source.endswith(suffix) else source
+    for fx_node, graph_id in value_of.items():
+        if graph_id is None or graph_id == "input" or graph_id not in graph.nodes:
+            continue
+        node = graph.nodes[graph_id]
+        if node.group:  # several fx nodes can stand for one block (views): the first made it
+            continue
+        stack = [path.split("@")[0] for path in fx_node.meta.get("nn_module_stack", {})]
+        if fx_node.op == "call_module":
+            node.origin = node.origin or str(fx_node.target)
+            stack = stack[:-1]  # the module itself is the block, not a group around it
+        if stack and path_problem(stack[-1], "group") is None:
+            node.group = stack[-1]
 
 
 def _input_mismatches(graph: Graph, result, imported_modules: dict[str, tuple[nn.Module, str]]) -> list[str]:

@@ -606,3 +606,36 @@ def test_chunks_of_channels_follow_torch_chunk_sizes():
         {"start": 1, "end": 3},
     ]
     assert "[:, 6:8]" in source and "[:, 1:3]" in source
+
+
+@pytest.mark.parametrize("name, shape", [("resnet18", (3, 64, 64)), ("convnext_tiny", (3, 64, 64))])
+def test_imported_blocks_keep_their_module_paths_and_exported_code_loads_the_original_weights(
+    name, shape, tmp_path
+):
+    import importlib.util
+
+    import torchvision
+
+    from builder import class_name_for, export_python, import_module
+
+    original = torchvision.models.get_model(name, weights=None).eval()
+    graph = import_module(original, shape, name).graph
+    nodes = graph.nodes
+    if name == "resnet18":
+        conv = nodes["layer2_0_conv1"]
+        assert conv.origin == "layer2.0.conv1" and conv.group == "layer2.0"
+        adds = [n for n in nodes.values() if n.type == "Add"]
+        assert [n.group for n in adds][:2] == ["layer1.0", "layer1.1"]  # the residual sum, in its block
+        assert nodes["conv1"].group == "" and nodes["fc"].origin == "fc"
+    path = tmp_path / f"{name}_export.py"
+    path.write_text(export_python(graph))
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    model = getattr(module, class_name_for(graph.name))().eval()
+    # the original state dict, with its own key names, unchanged
+    assert module.load_original_state_dict(model, original.state_dict()) == []
+    x = torch.randn(2, *shape)
+    with torch.no_grad():
+        torch.testing.assert_close(model(x), original(x), atol=1e-4, rtol=1e-4)

@@ -75,13 +75,14 @@ def test_ctrl_z_in_an_inspector_box_undoes_the_edit_it_made(window, qtbot):
     ctrl = window.controller
     select(window, "fc1")
     spin = window.inspector.editors["out_features"].spin
+    before = ctrl.graph.nodes["fc1"].settings["out_features"]
     spin.setFocus()
     spin.selectAll()
     qtbot.keyClicks(spin, "99")
     assert ctrl.graph.nodes["fc1"].settings["out_features"] == 99
     qtbot.keyClick(spin, Qt.Key.Key_Z, CTRL)
-    assert ctrl.graph.nodes["fc1"].settings["out_features"] == 120
-    assert spin.value() == 120
+    assert ctrl.graph.nodes["fc1"].settings["out_features"] == before
+    assert spin.value() == before
 
 
 def test_free_text_being_edited_keeps_its_own_undo():
@@ -182,10 +183,13 @@ def test_fit_centres_the_network_after_the_scene_has_grown(window, qtbot):
     QApplication.processEvents()
     fit = next(a for a in window.menu_actions.tools.actions() if a.text() == "Fit")
     qtbot.mouseClick(window.menu_actions.tools.widgetForAction(fit), LEFT)
-    QApplication.processEvents()
-    centre = view.mapFromScene(window.scene.itemsBoundingRect().center())
-    middle = view.viewport().rect().center()
-    assert abs(centre.x() - middle.x()) <= 3 and abs(centre.y() - middle.y()) <= 3
+
+    def centred() -> bool:
+        centre = view.mapFromScene(window.scene.itemsBoundingRect().center())
+        middle = view.viewport().rect().center()
+        return abs(centre.x() - middle.x()) <= 2 and abs(centre.y() - middle.y()) <= 2
+
+    qtbot.waitUntil(centred)
 
 
 # -- the template gallery ---------------------------------------------------------------------

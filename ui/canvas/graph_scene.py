@@ -161,7 +161,8 @@ class GraphScene(QGraphicsScene):
         for edge in list(item.edges):
             self._drop_edge(edge)
         self.update(item.sceneBoundingRect())  # its badge and marks go with it: no fragments
-        self.removeItem(item)
+        if item.scene() is self:  # not if a collapsed group hid it (see GroupLayer)
+            self.removeItem(item)
         self.router.remove(node_id)
 
     def _on_edge_added(self, source: str, target: str) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer
 from PySide6.QtGui import QPainter, QPen
 from PySide6.QtWidgets import QGraphicsView
 
@@ -50,7 +50,10 @@ class GraphView(QGraphicsView):
         self.fitInView(rect, Qt.AspectRatioMode.KeepAspectRatio)
         if self.zoom > 1.2:  # small networks stay at a readable size
             self.zoom_by(1.2 / self.zoom)
-        self.centerOn(rect.center())  # zooming is anchored under the mouse, not at the centre
+        centre = rect.center()
+        self.centerOn(centre)  # zooming is anchored under the mouse, not at the centre
+        # the new zoom may add or remove scroll bars once the view lays itself out: centre again
+        QTimer.singleShot(0, self, lambda: self.centerOn(centre))
 
     def _on_scene_changed(self, _rects=None) -> None:
         """Grow the scrollable area to blocks moved or added beyond it (Fit shrinks it again)."""

@@ -91,15 +91,25 @@ class GroupLayer(QObject):
         router, fresh = scene.router, scene.router is not self._router
         hidden = hidden_in(graph)
         changed = fresh and bool(hidden)
+        # hidden cards leave the scene too: they would count in its bounding rect (Fit, the
+        # minimap) and in its index; the scene keeps them in `nodes`, with their places
         for node_id in self.hidden.keys() - hidden.keys():
-            if node_id in scene.nodes:
-                scene.nodes[node_id].setVisible(True)
-                router.unhide(node_id)
+            router.unhide(node_id)
+            item = scene.nodes.get(node_id)
+            if item is None:  # deleted: no obstacle any more
+                router.remove(node_id)
+            else:
+                item.setVisible(True)
+                if item.scene() is None:
+                    scene.addItem(item)
                 changed = True
         for node_id, path in hidden.items():
             if fresh or self.hidden.get(node_id) != path:
-                pass  # MUTANT
-                scene.nodes[node_id].setSelected(False)
+                item = scene.nodes[node_id]
+                item.setSelected(False)
+                item.setVisible(False)
+                if item.scene() is scene:
+                    scene.removeItem(item)
                 router.hide(node_id, card_key(path))
                 changed = True
         self.hidden = hidden
