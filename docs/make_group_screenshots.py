@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QPointF, QSettings
 from PySide6.QtWidgets import QApplication
 
 HERE = Path(__file__).parent
@@ -35,12 +35,14 @@ def main() -> None:
         view.fit_all()
         if top is not None:  # the start of a long network, readable
             view.zoom_by(0.8 / view.zoom)
-            item = window.scene.nodes[top]
-            view.centerOn(
-                item.sceneBoundingRect().center().x(), item.sceneBoundingRect().top() + size[1] / 1.6 - 20
-            )
+            card = window.scene.nodes[top].sceneBoundingRect()
+            center = QPointF(card.center().x() + 120, card.top() + size[1] / 1.6 - 150)
+            view.centerOn(center)
         view.minimap.hide()
         app.processEvents()
+        if top is not None:  # again: the scene's first changes after a load scroll the view
+            view.centerOn(center)
+            app.processEvents()
         view.grab().save(str(HERE / name))
         print("saved", HERE / name)
 

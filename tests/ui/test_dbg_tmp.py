@@ -1,13 +1,15 @@
-from PySide6.QtCore import Qt, QPoint
+import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
-def test_dbg(window, qtbot):
+@pytest.mark.parametrize("n", [1, 2, 3])
+def test_dbg(window, qtbot, n):
     palette = window.palette
     tree = palette.tree
     item = palette.items["Dropout"]; tree.scrollToItem(item)
-    r = tree.visualItemRect(item)
-    got = []
-    tree.customContextMenuRequested.connect(lambda p: got.append(p))
-    pos = tree.viewport().mapTo(window, r.center())
-    qtbot.mouseClick(window.windowHandle(), Qt.MouseButton.RightButton, pos=pos)
-    QApplication.processEvents()
-    print("got", got, palette.menu, palette.menu and palette.menu.isVisible())
+    tree.setFocus(); tree.setCurrentItem(item)
+    qtbot.keyClick(window.windowHandle(), Qt.Key.Key_Menu)
+    print("menu", palette.menu is not None and palette.menu.isVisible(), tree.currentItem().text(0))
+    m = palette.menu
+    if m:
+        a = m.actions()[0]
+        qtbot.mouseClick(m, Qt.MouseButton.LeftButton, pos=m.actionGeometry(a).center())

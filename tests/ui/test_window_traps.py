@@ -284,10 +284,14 @@ def test_at_1024x700_the_canvas_keeps_most_of_the_window(window, qtbot):
 
 
 def right_click_block(qtbot, palette, block_type: str):
+    """Right-click a block in the palette. The click goes to the window, as from the window
+    system: only there does Qt turn a right click into a context-menu request."""
     tree = palette.tree
     item = palette.items[block_type]
     tree.scrollToItem(item)
-    qtbot.mouseClick(tree.viewport(), Qt.MouseButton.RightButton, pos=tree.visualItemRect(item).center())
+    window = tree.window()
+    pos = tree.viewport().mapTo(window, tree.visualItemRect(item).center())
+    qtbot.mouseClick(window.windowHandle(), Qt.MouseButton.RightButton, pos=pos)
     qtbot.waitUntil(lambda: palette.menu is not None and palette.menu.isVisible())
     return palette.menu
 

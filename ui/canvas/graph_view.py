@@ -51,6 +51,12 @@ class GraphView(QGraphicsView):
         if self.zoom > 1.2:  # small networks stay at a readable size
             self.zoom_by(1.2 / self.zoom)
         centre = rect.center()
+        # at least a viewful around the centre: the network is centred by scrolling, exactly,
+        # rather than by the view's alignment of a scene smaller than itself
+        shown = self.mapToScene(self.viewport().rect()).boundingRect()
+        around = QRectF(0, 0, shown.width() + 2 * m, shown.height() + 2 * m)
+        around.moveCenter(centre)
+        self.setSceneRect(items.adjusted(-m, -m, m, m).united(around))
         self.centerOn(centre)  # zooming is anchored under the mouse, not at the centre
         # the new zoom may add or remove scroll bars once the view lays itself out: centre again
         QTimer.singleShot(0, self, lambda: self.centerOn(centre))
