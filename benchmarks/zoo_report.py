@@ -6,7 +6,8 @@ multiply-accumulates equal to torch's FlopCounterMode, does the model built from
 does the exported PyTorch code give it too, and how long the import takes. Vision
 transformers are out of scope.
 
-    python benchmarks/zoo_report.py                 # every model (about 20 minutes on 2 cores)
+    python benchmarks/zoo_report.py                 # every model, with ONNX (over an hour on 2 cores)
+    python benchmarks/zoo_report.py --no-onnx       # without the ONNX check (about 20 minutes)
     python benchmarks/zoo_report.py resnet18 vgg11  # a few
 """
 
@@ -22,33 +23,18 @@ import torch
 import torchvision
 from torch.utils.flop_counter import FlopCounterMode
 
-from builder import ImportFailed, build_model, class_name_for, export_python, import_module, infer
-
-ZOO = (
-    "alexnet",
-    *(f"vgg{n}{bn}" for n in (11, 13, 16, 19) for bn in ("", "_bn")),
-    *(f"resnet{n}" for n in (18, 34, 50, 101, 152)),
-    "resnext50_32x4d",
-    "resnext101_32x8d",
-    "resnext101_64x4d",
-    "wide_resnet50_2",
-    "wide_resnet101_2",
-    "googlenet",
-    "inception_v3",
-    *(f"densenet{n}" for n in (121, 161, 169, 201)),
-    "squeezenet1_0",
-    "squeezenet1_1",
-    "mobilenet_v2",
-    "mobilenet_v3_small",
-    "mobilenet_v3_large",
-    *(f"mnasnet{n}" for n in ("0_5", "0_75", "1_0", "1_3")),
-    *(f"shufflenet_v2_x{n}" for n in ("0_5", "1_0", "1_5", "2_0")),
-    *(f"efficientnet_b{n}" for n in range(8)),
-    *(f"efficientnet_v2_{n}" for n in ("s", "m", "l")),
-    *(f"regnet_x_{n}" for n in ("400mf", "800mf", "1_6gf", "3_2gf", "8gf", "16gf", "32gf")),
-    *(f"regnet_y_{n}" for n in ("400mf", "800mf", "1_6gf", "3_2gf", "8gf", "16gf", "32gf", "128gf")),
-    *(f"convnext_{n}" for n in ("tiny", "small", "base", "large")),
+from builder import (
+    TORCHVISION_CNNS,
+    ImportFailed,
+    build_model,
+    class_name_for,
+    export_onnx,
+    export_python,
+    import_module,
+    infer,
 )
+
+ZOO = TORCHVISION_CNNS  # the models ConvCanvas lists for import
 # the auxiliary heads of these two train only; the eval network is the one without them
 WITHOUT_AUX = {
     "googlenet": {"aux_logits": False, "init_weights": False},
@@ -66,7 +52,7 @@ def macs(model: torch.nn.Module, shape) -> int:
     return counter.get_total_flops() // 2
 
 
-def check(name: str) -> dict:
+def check(name: str, check_onnx: bool = True) -> dict:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         model = torchvision.models.get_model(name, weights=None, **WITHOUT_AUX.get(name, {})).eval()
@@ -98,24 +84,40 @@ def check(name: str) -> dict:
         exported = namespace[class_name_for(imported.graph.name)]().eval()
         exported.load_state_dict(rebuilt.state_dict())
         row["export_diff"] = (exported(x) - reference).abs().max().item()
+    row["onnx_diff"] = onnx_diff(rebuilt, shape, x, reference) if check_onnx else float("nan")
     row["imported"] = True
     return row
+
+
+def onnx_diff(model: torch.nn.Module, shape, x: torch.Tensor, reference: torch.Tensor) -> float:
+    """Export the built model to ONNX as the app does and run it in onnxruntime."""
+    import tempfile
+
+    import onnxruntime
+
+    with tempfile.TemporaryDirectory() as folder, contextlib.redirect_stderr(io.StringIO()):
+        path = f"{folder}/m.onnx"
+        export_onnx(model, path, shape)
+        session = onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"])
+        out = session.run(None, {"input": x.numpy()})[0]
+    return float((torch.from_numpy(out) - reference).abs().max())
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("models", nargs="*", help="torchvision model names (default: the whole zoo)")
+    parser.add_argument("--no-onnx", action="store_true", help="skip the ONNX export check (it is slow)")
     args = parser.parse_args()
     torch.manual_seed(0)
     torch.set_grad_enabled(False)
     names = args.models or ZOO
     print(
         f"{'model':22} {'imported':8} {'params':>12} {'exact':5} {'MACs':>15} {'exact':5} "
-        f"{'max diff':>9} {'export':>9} {'import s':>8}"
+        f"{'max diff':>9} {'export':>9} {'onnx':>9} {'import s':>8}"
     )
     rows = []
     for name in names:
-        row = check(name)
+        row = check(name, not args.no_onnx)
         rows.append(row)
         if not row["imported"]:
             print(f"{name:22} {'no':8} {row['problem']}", flush=True)
@@ -123,16 +125,18 @@ def main() -> None:
         print(
             f"{name:22} {'yes':8} {row['params']:>12,} {'yes' if row['params_exact'] else 'NO':5} "
             f"{row['macs']:>15,} {'yes' if row['macs_exact'] else 'NO':5} {row['diff']:9.1e} "
-            f"{row['export_diff']:9.1e} {row['seconds']:8.2f}",
+            f"{row['export_diff']:9.1e} {row['onnx_diff']:9.1e} {row['seconds']:8.2f}",
             flush=True,
         )
     ok = [r for r in rows if r["imported"]]
+    diffs = ("diff", "export_diff") if args.no_onnx else ("diff", "export_diff", "onnx_diff")
     exact = [
-        r for r in ok if r["params_exact"] and r["macs_exact"] and max(r["diff"], r["export_diff"]) <= 1e-4
+        r for r in ok if r["params_exact"] and r["macs_exact"] and max(r[d] for d in diffs) <= 1e-4
     ]
+    checked = "model and exported code" + ("" if args.no_onnx else " and ONNX")
     print(
         f"total: {len(ok)} of {len(rows)} imported; {len(exact)} exact in parameters and MACs with outputs "
-        f"within 1e-4 (model and exported code)"
+        f"within 1e-4 ({checked})"
     )
 
 

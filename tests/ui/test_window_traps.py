@@ -2,6 +2,8 @@
 in panels, linked size boxes, one vocabulary, steady toolbar, Fit, gallery preview, Rename,
 minimap, a 1024x700 window and the palette's context menu."""
 
+import itertools
+
 import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QApplication, QFileDialog, QInputDialog, QLineEdit, QMessageBox
@@ -210,7 +212,7 @@ def test_the_gallery_shows_all_of_resnet18_legibly(qtbot):
     assert set(rects) == set(graph.nodes)  # every block is there
     assert points >= 6.5 and min(r.height() for r in rects.values()) >= 12
     assert min(r.width() for r in rects.values()) >= 90  # room for "layer1_0_conv1  3x3, 64"
-    assert all(0 <= r.left() and r.right() <= PICTURE[0] and r.bottom() <= PICTURE[1] for r in rects.values())
+    assert all(r.left() >= 0 and r.right() <= PICTURE[0] and r.bottom() <= PICTURE[1] for r in rects.values())
     assert legible_preview(graph).size() == pixmap.size()
 
 
@@ -283,15 +285,23 @@ def test_at_1024x700_the_canvas_keeps_most_of_the_window(window, qtbot):
 # -- the palette's context menu ---------------------------------------------------------------
 
 
+_clicks = itertools.count()
+
+
 def right_click_block(qtbot, palette, block_type: str):
     """Right-click a block in the palette. The click goes to the window, as from the window
-    system: only there does Qt turn a right click into a context-menu request."""
+    system: only there does Qt turn a right click into a context-menu request. QTest's clicks
+    come milliseconds apart, so two at one spot would read as a double click: each goes to
+    another spot along the block's row."""
     tree = palette.tree
     item = palette.items[block_type]
     tree.scrollToItem(item)
     window = tree.window()
-    pos = tree.viewport().mapTo(window, tree.visualItemRect(item).center())
-    qtbot.mouseClick(window.windowHandle(), Qt.MouseButton.RightButton, pos=pos)
+    row = tree.visualItemRect(item)
+    spot = QPoint(row.left() + 10 + 12 * (next(_clicks) % 10), row.center().y())
+    qtbot.mouseClick(
+        window.windowHandle(), Qt.MouseButton.RightButton, pos=tree.viewport().mapTo(window, spot)
+    )
     qtbot.waitUntil(lambda: palette.menu is not None and palette.menu.isVisible())
     return palette.menu
 
