@@ -45,6 +45,7 @@ def main() -> None:
     window = MainWindow(load_template("lenet5"))
     window.resize(1400, 900)
     window.show()
+    window.menu_actions.help.tour.dismiss()  # the welcome shows on a first launch; not wanted here
     wait_until(app, lambda: window.training.is_ready)
     with tempfile.TemporaryDirectory() as folder:
         window.files.write(Path(folder) / "lenet5.json")

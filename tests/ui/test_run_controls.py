@@ -4,7 +4,7 @@ view, learning-rate changes confirmed, legends beside the curves, all at 1024x70
 
 import pytest
 from PySide6.QtCore import QRect, Qt
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QTabBar
 
 from builder import EpochMetrics, LrChanged, Paused, StepMetrics
 
@@ -19,6 +19,16 @@ def shown_in_window(widget) -> bool:
     window = widget.window()
     box = QRect(widget.mapTo(window, widget.rect().topLeft()), widget.size())
     return widget.isVisible() and window.rect().contains(box) and not widget.visibleRegion().isEmpty()
+
+
+def click_dock_tab(qtbot, window, title: str) -> None:
+    """Click the tab of a dock that shares its place with others."""
+    for bar in window.findChildren(QTabBar):
+        for i in range(bar.count()):
+            if bar.isVisible() and bar.tabText(i) == title:
+                qtbot.mouseClick(bar, LEFT, pos=bar.tabRect(i).center())
+                return
+    raise AssertionError(f"no tab {title!r}")
 
 
 def records_of(window, kind) -> list:
@@ -80,6 +90,8 @@ def test_train_pause_lr_and_stop_from_the_keyboard_at_1024x700(window, qtbot):
     qtbot.waitUntil(lambda: "paused" in status.text())
     assert panel.pause_button.text() == "Resume" and run.pause_action.text() == "&Resume"
 
+    click_dock_tab(qtbot, window, "Training")
+    assert shown_in_window(panel.apply_lr)  # the controls are at the top of the panel
     panel.new_lr.setValue(0.005)
     qtbot.mouseClick(panel.apply_lr, LEFT)
     assert "0.005" in panel.lr_note.text()  # asked for: said at once

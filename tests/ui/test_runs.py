@@ -76,8 +76,15 @@ def test_a_run_is_kept_with_the_project_and_its_exports_carry_its_weights(
 
     # ONNX exported from the app scores exactly what the app reported
     target = tmp_path / "trained.onnx"
-    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *_a, **_k: (str(target), "")))
+    titles = []
+
+    def save_as(_parent, title, *_args, **_kwargs):
+        titles.append(title)
+        return str(target), ""
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(save_as))
     window.files.export("onnx")
+    assert titles == [f"Export ONNX with the weights of run {folder.name}"]  # the dialog says which run
     assert "with the weights of run" in window.statusBar().currentMessage()
     data = load_dataset("mnist-mini")
     mean, std = torch.tensor(data.mean).view(1, -1, 1, 1), torch.tensor(data.std).view(1, -1, 1, 1)

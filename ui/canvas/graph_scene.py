@@ -62,6 +62,8 @@ class GraphScene(QGraphicsScene):
         self._routing = True  # off while many cards move at once: they are routed together
         self._moved: set[str] = set()  # moved by a command; re-routed once it is done
         self.output_candidates: set[str] = set()  # while the output is ambiguous: its candidates
+        self._problem_wires: set[tuple[str, str]] = set()  # wires marked as not fitting
+        self._relabel_all = True  # wires came or went: every wire's label is worked out again
         controller.graph_reset.connect(self.rebuild)
         controller.node_added.connect(self._on_node_added)
         controller.node_removed.connect(self._on_node_removed)
@@ -80,6 +82,8 @@ class GraphScene(QGraphicsScene):
         self.clear()
         self.nodes.clear()
         self.edges.clear()
+        self._problem_wires = set()
+        self._relabel_all = True
         self._wire = None
         graph = self.controller.graph
         self.direction = flow_direction(graph)
@@ -166,6 +170,7 @@ class GraphScene(QGraphicsScene):
         self.router.remove(node_id)
 
     def _on_edge_added(self, source: str, target: str) -> None:
+        self._relabel_all = True
         edge = EdgeItem(self.nodes[source], self.nodes[target])
         self.edges[(source, target)] = edge
         self.addItem(edge)
@@ -178,6 +183,7 @@ class GraphScene(QGraphicsScene):
             self._drop_edge(edge)
 
     def _drop_edge(self, edge: EdgeItem) -> None:
+        self._relabel_all = True  # a concatenation's order may have changed
         self.edges.pop(edge.key, None)
         self.router.forget(*edge.key)
         for end in (edge.source, edge.target):
@@ -202,17 +208,28 @@ class GraphScene(QGraphicsScene):
         graph = self.controller.graph
         ambiguous = any(issue.code == "ambiguous_output" for issue in result.errors)
         self.output_candidates = set(output_candidates(graph, result)) if ambiguous else set()
-        for item in self.nodes.values():
-            item.refresh(result)
+        # only what the edit changed is redrawn: on a big network most cards and wires keep
+        # their text, and refreshing them all would cost more than the inference
+        changed = {node_id for node_id, item in self.nodes.items() if item.follow(result)}
         problems = wire_problems(graph, result)
-        for key, edge in self.edges.items():
-            edge.set_problem(problems.get(key))
-        for (source, target), edge in self.edges.items():
+        for key in self._problem_wires | problems.keys():
+            edge = self.edges.get(key)
+            if edge is not None:
+                edge.set_problem(problems.get(key))
+        self._problem_wires = set(problems)
+        if self._relabel_all:
+            self._relabel_all = False
+            relabel = list(self.edges.items())
+        else:
+            relabel = [(key, edge) for key, edge in self.edges.items() if key[0] in changed]
+        inputs: dict[str, list[str]] = {}
+        for (source, target), edge in relabel:
             info = result.nodes.get(source)
             label = style.shape_text(info.shape) if info and info.status == OK else "?"
             if CATALOG[graph.nodes[target].type].forward == "concat":
-                order = graph.inputs_of(target)
-                label = f"{order.index(source) + 1}: {label}"  # concatenation order matters
+                if not inputs:
+                    inputs, _ = graph.adjacency()
+                label = f"{inputs[target].index(source) + 1}: {label}"  # concatenation order matters
             if label != edge.label:
                 edge.label = label
                 edge.update()

@@ -56,9 +56,33 @@ class NodeItem(QGraphicsItem):
             if port is not None:
                 port.place(direction)
 
+    def follow(self, result: Inference) -> bool:
+        """Refresh after a re-inference if anything the card shows differs from what it last
+        showed (its inferred info, its settings, its output mark); True if it did."""
+        node = self.node
+        info = result.nodes.get(self.node_id)
+        if (
+            info == self._shown_info
+            and node.settings == self._shown_settings
+            and (node.type, node.frozen, node.pos) == self._shown_node
+            and self._output_state(result) == self.output_mark.state
+        ):
+            return False
+        self.refresh(result)
+        return True
+
+    def _output_state(self, result: Inference | None) -> str:
+        if result is not None and result.output == self.node_id:
+            return "output"
+        candidates = getattr(self.graph_scene, "output_candidates", ())
+        return "candidate" if self.node_id in candidates else ""
+
     def refresh(self, result: Inference | None) -> None:
         """Update the text and colours from the model and the latest inference."""
         node = self.node
+        self._shown_info = result.nodes.get(self.node_id) if result else None
+        self._shown_settings = dict(node.settings)
+        self._shown_node = (node.type, node.frozen, node.pos)
         spec = CATALOG[node.type]
         self.title = node.id
         self.type_text = node.type + (" · frozen" if node.frozen else "")
@@ -75,11 +99,7 @@ class NodeItem(QGraphicsItem):
             params = f" · {style.compact(info.learnable)} params" if info.learnable else ""
             self.shape_line = f"→ {style.shape_text(info.shape)}{params}"
         self.severity = issues[0].severity if issues else ""
-        if result is not None and result.output == self.node_id:
-            self.output_mark.set_state("output")
-        else:
-            candidates = getattr(self.graph_scene, "output_candidates", ())
-            self.output_mark.set_state("candidate" if self.node_id in candidates else "")
+        self.output_mark.set_state(self._output_state(result))
         self.issue_text = "\n\n".join(str(i) for i in issues)
         tip = f"{node.id} ({node.type}): {spec.description}"
         if self.grad_norm is not None:

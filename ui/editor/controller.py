@@ -62,6 +62,7 @@ class GraphController(QObject):
         self._adopt_output()
         self._macro_depth = 0
         self._pushing = 0
+        self._inferences = 0  # re-inferences so far: a push re-infers once, see _push
         self.undo_stack.indexChanged.connect(self._reinfer)
 
     # -- whole graph ---------------------------------------------------------------
@@ -371,18 +372,21 @@ class GraphController(QObject):
             self._pushing -= 1
 
     def _push(self, command) -> None:
-        before = self.undo_stack.index()
+        inferences = self._inferences
         self._pushing += 1
         try:
             self.undo_stack.push(command)
         finally:
             self._pushing -= 1
-        if self.undo_stack.index() == before and self._macro_depth == 0:
-            self._reinfer()  # merged into the previous command: the index did not move
+        # a command merged into the previous one may not move the index (Qt then emits
+        # indexChanged or not, by version and case): re-infer once, if the stack did not
+        if self._inferences == inferences and self._macro_depth == 0:
+            self._reinfer()
 
     def _reinfer(self, *_args) -> None:
         if self._macro_depth:
             return
+        self._inferences += 1
         self.result = infer(self.graph)
         self.inferred.emit(self.result)
 

@@ -189,7 +189,7 @@ class RunsPanel(QWidget):
     def comparison_html(self, first: RunSummary, second: RunSummary) -> str:
         """Architecture difference, settings that differ and results of two runs, as HTML."""
         e = html.escape
-        parts = [f"<h3>{e(first.name)} → {e(second.name)}</h3>"]
+        parts = [f"<h3>{e(first.name)} (first) → {e(second.name)} (second)</h3>"]
         try:
             before, after = run_graph(first.path), run_graph(second.path)
         except ConvCanvasError as error:
@@ -210,7 +210,7 @@ class RunsPanel(QWidget):
             )
         )
         parts.append(
-            "<h4>Results</h4><table><tr><th></th><th>first</th><th>second</th></tr>"
+            f"<h4>Results</h4>{_TABLE}<tr><th></th><th>first</th><th>second</th></tr>"
             f"<tr><td>best accuracy</td><td>{_percent(first.best_accuracy)}</td>"
             f"<td>{_percent(second.best_accuracy)}</td></tr>"
             f"<tr><td>final accuracy</td><td>{_percent(first.final_accuracy)}</td>"
@@ -220,6 +220,11 @@ class RunsPanel(QWidget):
             "</table>"
         )
         return "".join(parts)
+
+
+_TABLE = (
+    '<table cellspacing="0" cellpadding="4" border="1" style="border-collapse: collapse; border-color: #ccc">'
+)
 
 
 def _architecture_html(before: Graph, after: Graph) -> str:

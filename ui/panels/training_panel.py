@@ -123,6 +123,11 @@ class TrainingPanel(QWidget):
 
         settings = QGroupBox("Settings")
         form = QFormLayout(settings)
+        # narrow docks (a 1024-pixel screen): labels go above their fields, combos may shrink
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+        for combo in (self.dataset, self.device, self.optimizer, self.schedule):
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(10)
         form.addRow("Dataset", self.dataset)
         form.addRow("Device", self.device)
         form.addRow("Epochs", self.epochs)

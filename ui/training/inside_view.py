@@ -275,12 +275,17 @@ class InsideView(QWidget):
             self._show_prediction(scores.softmax(0))
 
     def _show_filters(self) -> None:
+        """The filters of the selected block (the first filter block until one is selected):
+        in colour for 3 input channels, else each filter's first input channel."""
         blocks = self._filter_blocks()
         if not blocks:
             return
-        self.filters.setTitle(f"Filters of {blocks[0]}")
-        w = getattr(self.model, blocks[0]).weight.detach().float()
-        tiles = w.permute(0, 2, 3, 1).numpy() if w.shape[1] == 3 else w[:, 0].numpy()
+        block = self.block_id if self.block_id in blocks else blocks[0]
+        w = getattr(self.model, block).weight.detach().float()
+        colour = w.shape[1] == 3
+        which = "" if colour or w.shape[1] == 1 else f" (input channel 1 of {w.shape[1]})"
+        self.filters.setTitle(f"Filters of {block}{which}")
+        tiles = w.permute(0, 2, 3, 1).numpy() if colour else w[:, 0].numpy()
         self.filters_image.setImage(mosaic(tiles), autoLevels=True)
 
     def _show_prediction(self, probs: torch.Tensor) -> None:

@@ -197,11 +197,11 @@ class DocumentFiles(QObject):
             return
         stem = self.path.stem if self.path else safe_stem(self.controller.graph.name)
         default = self.last_dir() / f"{stem}{EXPORT_SUFFIXES[fmt]}"
-        path, _ = QFileDialog.getSaveFileName(self.window, "Export", str(default))
+        weights = self.window.start_weights if fmt in CARRIES_WEIGHTS else None
+        path, _ = QFileDialog.getSaveFileName(self.window, export_title(fmt, weights), str(default))
         if not path:
             return
         self.remember_dir(Path(path))
-        weights = self.window.start_weights if fmt in CARRIES_WEIGHTS else None
         refusal = self._weights_refusal(weights)
         if refusal:
             self.window.show_error("Cannot export these weights", refusal)
@@ -279,6 +279,17 @@ class DocumentFiles(QObject):
             action.setStatusTip(f)
             action.triggered.connect(lambda _=False, p=f: self.open_file(p))
         self.recent_menu.setEnabled(bool(files))
+
+
+_EXPORT_NAMES = {"py": "PyTorch code", "train-py": "training script", "onnx": "ONNX", "weights": "weights"}
+
+
+def export_title(fmt: str, weights: StartWeights | None) -> str:
+    """The export dialog's title: what is exported, and whose weights go with it."""
+    what = f"Export {_EXPORT_NAMES[fmt]}"
+    if fmt not in CARRIES_WEIGHTS:
+        return what
+    return f"{what} with the weights of {weights.source}" if weights else f"{what} (untrained weights)"
 
 
 def _write_export(fmt: str, path: str, graph: Graph, result, config, weights: StartWeights | None) -> None:
