@@ -64,6 +64,11 @@ class GraphView(QGraphicsView):
     def _on_scene_changed(self, _rects=None) -> None:
         """Grow the scrollable area to blocks moved or added beyond it (Fit shrinks it again)."""
         m = SCROLL_MARGIN
+        # the scene's own rect (it has none set) is every place an item has been, kept up to
+        # date by Qt as items move: when that fits, the blocks do, and the costly walk over
+        # every item's bounds is not needed (most changes are a card's text)
+        if self.sceneRect().contains(self.scene().sceneRect().adjusted(-m, -m, m, m)):
+            return
         wanted = self.scene().itemsBoundingRect().adjusted(-m, -m, m, m)
         if not self.sceneRect().contains(wanted):
             self.setSceneRect(self.sceneRect().united(wanted))

@@ -46,21 +46,25 @@ class Minimap(QGraphicsView):
         """The part of the scene the canvas shows."""
         return self.canvas.mapToScene(self.canvas.viewport().rect()).boundingRect()
 
-    def needed(self) -> bool:
-        """Whether the network is larger than what the canvas shows."""
+    def needed(self, items: QRectF | None = None) -> bool:
+        """Whether the network (`items`: the scene's items bounding rect, if known) is larger
+        than what the canvas shows."""
         scene = self.scene()
         if scene is None or not shiboken6.isValid(scene):  # the window is being destroyed
             return False
-        items = scene.itemsBoundingRect()
+        if items is None:
+            items = scene.itemsBoundingRect()
         return not items.isEmpty() and not self.visible_rect().adjusted(-2, -2, 2, 2).contains(items)
 
     def refresh(self) -> None:
-        shown = self.needed()
+        scene = self.scene()
+        bounds = scene.itemsBoundingRect() if scene is not None and shiboken6.isValid(scene) else None
+        shown = self.needed(bounds)  # one walk over the items' bounds (a big network has many)
         self.setVisible(shown)
-        if not shown:
+        if not shown or bounds is None:
             return
         self._place()
-        items = self.scene().itemsBoundingRect().adjusted(-20, -20, 20, 20)
+        items = bounds.adjusted(-20, -20, 20, 20)
         self.setSceneRect(items)
         self.fitInView(items, Qt.AspectRatioMode.KeepAspectRatio)
         self.viewport().update()

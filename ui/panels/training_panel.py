@@ -159,7 +159,8 @@ class TrainingPanel(QWidget):
         self.new_lr = QDoubleSpinBox(
             decimals=5, minimum=0.00001, maximum=9.9, singleStep=0.0005, value=defaults.lr
         )
-        self.apply_lr = QPushButton("Set learning rate")
+        self.apply_lr = QPushButton("Set LR")
+        self.apply_lr.setToolTip("Change the running training's learning rate from its next step")
         lr_row = QHBoxLayout()
         lr_row.addWidget(self.new_lr)
         lr_row.addWidget(self.apply_lr)

@@ -1,3 +1,0 @@
-def test_dbg(window, qtbot):
-    panel = window.training.panel
-    print("panel min", panel.minimumSizeHint())
