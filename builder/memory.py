@@ -70,7 +70,9 @@ def memory_estimate(
     if optimizer not in _STATE_SLOTS:
         raise ValueError(f"optimizer {optimizer!r}: use one of {', '.join(OPTIMIZERS)}")
     valid = require_valid(result if result is not None else infer(graph))
-    used = [valid.nodes[nid] for nid in graph.ancestors(valid.output)]
+    sources, _ = graph.adjacency()  # once: the editor estimates after every edit
+    used_ids = _ancestors(sources, valid.output)
+    used = [valid.nodes[nid] for nid in used_ids]
     params = sum(n.learnable for n in used)
     trainable = sum(n.trainable for n in used)
     slots = 0 if optimizer == "sgd" and momentum == 0 else _STATE_SLOTS[optimizer]
@@ -78,7 +80,7 @@ def memory_estimate(
         weights=(params + sum(n.buffers for n in used)) * bytes_per_value,
         gradients=trainable * bytes_per_value,
         optimizer_state=trainable * slots * bytes_per_value,
-        activations=activation_bytes(graph, valid, batch_size, device, bytes_per_value),
+        activations=_activation_bytes(graph, valid, sources, used_ids, batch_size, device, bytes_per_value),
     )
 
 
@@ -86,9 +88,33 @@ def activation_bytes(
     graph: Graph, result: ValidInference, batch_size: int, device: str = "cuda", bytes_per_value: int = 4
 ) -> int:
     """Bytes of the tensors a training forward pass keeps for backward, each storage once."""
-    element_bytes = {VALUE: bytes_per_value, INT64: 8, MASK: 1 if device == "cuda" else bytes_per_value}
     sources, _ = graph.adjacency()
-    used = graph.ancestors(result.output)
+    used = _ancestors(sources, result.output)
+    return _activation_bytes(graph, result, sources, used, batch_size, device, bytes_per_value)
+
+
+def _ancestors(sources: dict[str, list[str]], node_id: str) -> set[str]:
+    """`node_id` and every node its output depends on (`Graph.ancestors` on a ready adjacency)."""
+    seen = {node_id}
+    stack = [node_id]
+    while stack:
+        for p in sources[stack.pop()]:
+            if p not in seen:
+                seen.add(p)
+                stack.append(p)
+    return seen
+
+
+def _activation_bytes(
+    graph: Graph,
+    result: ValidInference,
+    sources: dict[str, list[str]],
+    used: set[str],
+    batch_size: int,
+    device: str,
+    bytes_per_value: int,
+) -> int:
+    element_bytes = {VALUE: bytes_per_value, INT64: 8, MASK: 1 if device == "cuda" else bytes_per_value}
     storage: dict[str, str] = {}  # node -> the node whose output tensor holds its output
     records: dict[str, bool] = {}  # node -> whether autograd records it (something upstream trains)
     kept: set[str] = set()  # storages kept for backward, by owning node

@@ -64,7 +64,7 @@ def test_train_pause_resume_stop_and_train_again(window, panel, qtbot):
     wait_for_steps(qtbot, window, frozen + 2)
     panel.new_lr.setValue(0.0002)
     qtbot.mouseClick(panel.apply_lr, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: "learning rate set to 0.0002" in panel.message.text(), timeout=10_000)
+    qtbot.waitUntil(lambda: "learning rate set to 0.0002" in panel.lr_note.text(), timeout=30_000)
 
     with qtbot.waitSignal(window.training.session.finished, timeout=20_000) as finished:
         qtbot.mouseClick(panel.stop_button, Qt.MouseButton.LeftButton)

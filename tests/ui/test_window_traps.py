@@ -9,7 +9,7 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QApplication, QFileDialog, QInputDialog, QLineEdit, QMessageBox
 
 from builder import CATALOG, export_python, load_template
-from ui.panels.network_sketch import sketch_layout
+from ui.panels.network_sketch import sketch, sketch_layout
 from ui.panels.template_gallery import PICTURE, TemplateGallery, legible_preview
 from ui.window.undo_keys import edits_own_text
 
@@ -213,6 +213,7 @@ def test_the_gallery_shows_all_of_resnet18_legibly(qtbot):
     assert points >= 6.5 and min(r.height() for r in rects.values()) >= 12
     assert min(r.width() for r in rects.values()) >= 90  # room for "layer1_0_conv1  3x3, 64"
     assert all(r.left() >= 0 and r.right() <= PICTURE[0] and r.bottom() <= PICTURE[1] for r in rects.values())
+    assert pixmap.toImage() == sketch(graph, *PICTURE).toImage()  # the sketch, not a sliver
     assert legible_preview(graph).size() == pixmap.size()
 
 
@@ -221,6 +222,7 @@ def test_the_gallery_shows_all_of_resnet18_legibly(qtbot):
 
 def test_rename_names_the_title_the_export_and_the_file(window, qtbot, monkeypatch):
     monkeypatch.setattr(QInputDialog, "getText", staticmethod(lambda *_a, **_k: ("  My CIFAR net ", True)))
+    window.controller.set_frozen("conv1", True)  # an edit first: the title's "modified" is set already
     choose_menu(qtbot, window, "Network", "Rename")
     assert window.controller.graph.name == "My CIFAR net"
     assert window.windowTitle().startswith("My CIFAR net (unsaved)")
@@ -233,7 +235,7 @@ def test_rename_names_the_title_the_export_and_the_file(window, qtbot, monkeypat
     )
     window.files.save_as()
     assert suggested[0].endswith("my_cifar_net.json")
-    assert window.history.model().index(1, 0).data() == "Rename network to My CIFAR net"
+    assert window.history.model().index(2, 0).data() == "Rename network to My CIFAR net"
     window.view.setFocus()
     qtbot.keyClick(window.view, Qt.Key.Key_Z, CTRL)  # undoable
     assert window.controller.graph.name == "LeNet-5" and "LeNet-5" in window.windowTitle()

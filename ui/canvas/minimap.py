@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import shiboken6
 from PySide6.QtCore import QEvent, QObject, QRectF, Qt, QTimer
-from PySide6.QtGui import QColor, QPainter, QPen
+from PySide6.QtGui import QColor, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QFrame, QGraphicsView
 
 SIZE = (150, 200)
@@ -34,6 +34,10 @@ class Minimap(QGraphicsView):
         self.setToolTip("Overview: click or drag to move the canvas")
         self.viewport().setCursor(Qt.CursorShape.PointingHandCursor)
         self._refit = QTimer(self, singleShot=True, interval=50)  # at most one refit per burst of edits
+        # the blocks as last drawn: repainting the canvas under the overview repaints it too,
+        # and drawing every item of a big network (ResNet-152: 500 cards) on each edit cost
+        # more than the edit; they are drawn again once a burst of changes is over (refresh)
+        self._drawn: QPixmap | None = None
         self._refit.timeout.connect(self.refresh)
         canvas.scene().changed.connect(self._on_scene_changed)
         for bar in (canvas.horizontalScrollBar(), canvas.verticalScrollBar()):
@@ -67,7 +71,26 @@ class Minimap(QGraphicsView):
         items = bounds.adjusted(-20, -20, 20, 20)
         self.setSceneRect(items)
         self.fitInView(items, Qt.AspectRatioMode.KeepAspectRatio)
+        self._drawn = None
         self.viewport().update()
+
+    def paintEvent(self, event) -> None:
+        viewport = self.viewport()
+        ratio = viewport.devicePixelRatioF()
+        if self._drawn is None or self._drawn.size() != viewport.size() * ratio:
+            self._drawn = QPixmap(viewport.size() * ratio)
+            self._drawn.setDevicePixelRatio(ratio)
+            painter = QPainter(self._drawn)
+            painter.setRenderHints(self.renderHints())
+            self.drawBackground(painter, QRectF(viewport.rect()))
+            shown = self.mapToScene(viewport.rect()).boundingRect()
+            self.scene().render(painter, QRectF(viewport.rect()), shown, Qt.AspectRatioMode.IgnoreAspectRatio)
+            painter.end()
+        painter = QPainter(viewport)
+        painter.drawPixmap(0, 0, self._drawn)
+        painter.setTransform(self.viewportTransform())
+        self.drawForeground(painter, self.mapToScene(event.rect()).boundingRect())
+        painter.end()
 
     def _on_scene_changed(self, _rects) -> None:
         self._refit.start()

@@ -8,7 +8,6 @@ never saved go to the per-user data folder and are recorded by their full path.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -78,20 +77,16 @@ class ProjectRuns(QObject):
             return
         weights = folder / "weights.safetensors"
         if not weights.is_file():
-            weights = folder / "checkpoints" / "last.pt"
+            weights = folder / "checkpoints" / "last.pt"  # stopped or crashed: its last epoch
+        if not weights.is_file():  # it ended before its first epoch: nothing was learned
+            self.window.start_weights = None
+            return
         self.window.start_weights = StartWeights(f"run {folder.name}", path=weights, run=folder)
 
 
 def _entry(folder: Path, base: Path | None) -> str:
     """How the project file records `folder`: relative to the project's folder when inside it."""
     folder = folder.resolve()
-    if base is not None:
-        try:
-            return (
-                Path(os.path.relpath(folder, base.resolve())).as_posix()
-                if folder.is_relative_to(base.resolve())
-                else str(folder)
-            )
-        except ValueError:  # another drive on Windows
-            return str(folder)
+    if base is not None and folder.is_relative_to(base.resolve()):
+        return folder.relative_to(base.resolve()).as_posix()
     return str(folder)

@@ -51,8 +51,7 @@ class Tour(QFrame):
         self.setObjectName("WelcomeTour")
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.setStyleSheet(
-            "#WelcomeTour { background: rgba(255, 255, 255, 242); border: 1px solid #90a4ae;"
-            " border-radius: 6px; }"
+            "#WelcomeTour { background: #ffffff; border: 1px solid #90a4ae; border-radius: 6px; }"
         )
         title = QLabel("<b>Welcome to ConvCanvas</b>")
         self.close_button = QPushButton("×")

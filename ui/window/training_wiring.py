@@ -169,6 +169,11 @@ class TrainingWiring(QObject):
         self.show_start_weights()
         if folder is None or self.views is None:
             return
+        if self.window.start_weights is None:
+            self.window.statusBar().showMessage(
+                f"Run {folder.name} has no weights: it ended before its first epoch", 10_000
+            )
+            return
         from builder import ConvCanvasError, load_dataset, read_run, run_graph
 
         try:
