@@ -130,9 +130,7 @@ def main() -> None:
         )
     ok = [r for r in rows if r["imported"]]
     diffs = ("diff", "export_diff") if args.no_onnx else ("diff", "export_diff", "onnx_diff")
-    exact = [
-        r for r in ok if r["params_exact"] and r["macs_exact"] and max(r[d] for d in diffs) <= 1e-4
-    ]
+    exact = [r for r in ok if r["params_exact"] and r["macs_exact"] and max(r[d] for d in diffs) <= 1e-4]
     checked = "model and exported code" + ("" if args.no_onnx else " and ONNX")
     print(
         f"total: {len(ok)} of {len(rows)} imported; {len(exact)} exact in parameters and MACs with outputs "

@@ -56,7 +56,7 @@ CATEGORIES: dict[str, Category] = {
     for c in (
         Category("input", "Input", "#5c6bc0"),
         Category("convolution", "Convolution", "#1e88e5"),
-        Category("pooling", "Pooling and upsampling", "#00897b"),
+        Category("pooling", "Pool & upsample", "#00897b"),
         Category("activation", "Activation", "#ef6c00"),
         Category("normalization", "Normalization", "#8e24aa"),
         Category("regularization", "Regularization", "#6d4c41"),

@@ -17,6 +17,7 @@ SCROLL_MARGIN = 200  # scene units of empty canvas around the blocks
 class GraphView(QGraphicsView):
     def __init__(self, scene: GraphScene, parent=None):
         super().__init__(scene, parent)
+        self._pending_centre: QPointF | None = None
         self.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
         self.setDragMode(QGraphicsView.DragMode.RubberBandDrag)
         self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
@@ -57,9 +58,19 @@ class GraphView(QGraphicsView):
         around = QRectF(0, 0, shown.width() + 2 * m, shown.height() + 2 * m)
         around.moveCenter(centre)
         self.setSceneRect(items.adjusted(-m, -m, m, m).united(around))
-        self.centerOn(centre)  # zooming is anchored under the mouse, not at the centre
-        # the new zoom may add or remove scroll bars once the view lays itself out: centre again
-        QTimer.singleShot(0, self, lambda: self.centerOn(centre))
+        self._centre_on(centre)  # zooming is anchored under the mouse, not at the centre
+
+    def _centre_on(self, point: QPointF) -> None:
+        """Centre on `point` now, and again once the new zoom's scroll bars have settled; a
+        later call (show_start after fit_all) replaces the point the second centring uses."""
+        self._pending_centre = point
+        self.centerOn(point)
+        QTimer.singleShot(0, self, self._centre_again)
+
+    def _centre_again(self) -> None:
+        if self._pending_centre is not None:
+            self.centerOn(self._pending_centre)
+            self._pending_centre = None
 
     def _on_scene_changed(self, _rects=None) -> None:
         """Grow the scrollable area to blocks moved or added beyond it (Fit shrinks it again)."""
@@ -85,9 +96,8 @@ class GraphView(QGraphicsView):
         if source is not None:
             top = source.sceneBoundingRect()
             visible = self.mapToScene(self.viewport().rect()).boundingRect()
-            self.centerOn(
-                self.scene().itemsBoundingRect().center().x(), top.top() - 30 + visible.height() / 2
-            )
+            x = self.scene().itemsBoundingRect().center().x()
+            self._centre_on(QPointF(x, top.top() - 30 + visible.height() / 2))
 
     def center_on_node(self, node_id: str) -> None:
         item = self.scene().nodes.get(node_id)

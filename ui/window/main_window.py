@@ -69,6 +69,7 @@ class MainWindow(QMainWindow):
         self.view = GraphView(self.scene)
         self.setCentralWidget(self.view)
         self.palette = Palette()
+        self.palette.setMinimumWidth(180)  # category titles ("Pooling and upsampling") unclipped
         self.inspector = Inspector(self.controller)
         self.summary = SummaryTable(self.controller)
         self.problems = ProblemsPanel(self.controller)
@@ -280,6 +281,8 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(0, self, self._on_first_painted)
 
     def _on_first_painted(self) -> None:
+        # the window's final size (restored geometry, docks) is known only now: frame the start
+        self.view.show_start()
         self.first_painted.emit()
         if self._load_torch:
             self.training.load_torch()
