@@ -7,7 +7,9 @@ the time to open a big imported network laid out and painted.
 Builds a 200-node branched graph in the main window, selects a convolution early in the
 network (so every block after it changes shape), edits its channel count through the
 inspector's spin box, and times until the scene, summary and problems have been updated
-and the viewport has repainted. Target: median under 30 ms.
+and the viewport has painted what the edit changed (as Qt schedules it; the forced repaint
+of the whole viewport, which measures more than an edit paints, is printed too). Target:
+median under 30 ms.
 
 `--resnet152` does the same on torchvision's ResNet-152 imported (about 500 blocks) with its
 blocks in groups by module path (layer2.0, ...; all expanded, so every frame is drawn), and
@@ -34,20 +36,56 @@ from PySide6.QtWidgets import QApplication
 from builder import Graph, apply_layout
 
 
-def time_edits(app, window, node_id: str, repeats: int, settled: list[float] | None = None) -> list[float]:
-    """Milliseconds from each spin-box edit of `node_id`'s channels to the repainted view (the
-    canvas drawn with the new shapes); with `settled`, also appends to it the milliseconds
-    until every other reaction (panels, status bar, overview) has run too."""
+class PaintClock:
+    """When the canvas last finished painting, and how much of it: wraps GraphView's
+    paintEvent, so the time is taken after Qt has drawn the regions it chose itself
+    (SmartViewportUpdate). Installed before the window is made (PySide looks up a Python
+    override once per object)."""
+
+    done_at = 0.0
+    area = 0
+
+    @classmethod
+    def install(cls) -> None:
+        from ui.canvas.graph_view import GraphView
+
+        base = GraphView.paintEvent
+
+        def paintEvent(view, event) -> None:
+            base(view, event)
+            cls.done_at = time.perf_counter()
+            cls.area += sum(r.width() * r.height() for r in event.region())
+
+        GraphView.paintEvent = paintEvent
+
+
+def time_edits(
+    app, window, node_id: str, repeats: int, settled: list[float] | None = None, full: bool = False
+) -> list[float]:
+    """Milliseconds from each spin-box edit of `node_id`'s channels to the end of the viewport
+    paint that follows it, as Qt schedules it (only the regions the edit dirtied); with
+    `settled`, also appends to it the milliseconds until every other reaction (panels, status
+    bar, overview) has run too. With `full`, the viewport is instead forced to repaint whole
+    right after the edit (`repaint()`: more than a real edit paints)."""
     window.select_node(node_id)
     app.processEvents()
     spin = window.inspector.editors["out_channels"].spin
     base = spin.value()
+    clock = PaintClock
     times = []
     for i in range(repeats):
+        app.processEvents()
+        clock.done_at, clock.area = 0.0, 0
         start = time.perf_counter()
         spin.setValue(base + 8 + (i % 2) * 8)  # the edit as the spin box delivers it
-        window.view.viewport().repaint()  # the repaint a user waits for
-        times.append((time.perf_counter() - start) * 1e3)
+        if full:
+            window.view.viewport().repaint()
+        else:
+            deadline = start + 2.0
+            while not clock.done_at and time.perf_counter() < deadline:
+                app.processEvents()
+        assert clock.done_at, "the edit did not repaint the canvas"
+        times.append((clock.done_at - start) * 1e3)
         app.processEvents()
         if settled is not None:
             settled.append((time.perf_counter() - start) * 1e3)
@@ -111,6 +149,8 @@ def main() -> None:
     os.environ.setdefault("CONVCANVAS_STATE_DIR", str(Path(os.environ.get("TMPDIR", "/tmp")) / "cc-bench"))
     from ui.window.main_window import MainWindow
 
+    PaintClock.install()
+
     if not args.resnet152:
         graph = branched(args.nodes)
         apply_layout(graph)
@@ -120,8 +160,10 @@ def main() -> None:
         first_conv = next(n for n in graph.nodes if n.startswith("conv"))
         settled: list[float] = []
         times = time_edits(app, window, first_conv, args.repeats, settled)
+        full = time_edits(app, window, first_conv, args.repeats, full=True)
         print(f"{len(graph.nodes)} blocks, {len(graph.edges)} wires; edit {first_conv}.out_channels")
         print(f"edit -> updated view: {summary(times)} over {args.repeats} edits (target: median < 30 ms)")
+        print(f"edit -> whole viewport repainted (forced repaint): {summary(full)}")
         print(f"edit -> all panels updated: {summary(settled)}")
         window.controller.undo_stack.setClean()
         window.close()
@@ -147,9 +189,11 @@ def main() -> None:
         )
         settled: list[float] = []
         edits = time_edits(app, window, edit, args.repeats, settled)
+        full = time_edits(app, window, edit, args.repeats, full=True)
         print(
             f"  {label}: edit {edit}.out_channels -> updated view {summary(edits)} over {args.repeats} edits"
         )
+        print(f"  {label}: edit -> whole viewport repainted (forced) {summary(full)}")
         print(f"  {label}: edit -> all panels updated {summary(settled)}")
         window.controller.undo_stack.setClean()
     print("targets: edit median < 16 ms, open < 1 s")

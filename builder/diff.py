@@ -31,7 +31,9 @@ class GraphDiff:
     frozen: list[tuple[str, bool]] = field(default_factory=list)  # (id, frozen after)
     wires_added: list[Edge] = field(default_factory=list)
     wires_removed: list[Edge] = field(default_factory=list)
-    params_before: int = 0
+    output_before: str | None = None
+    output_after: str | None = None
+    params_before: int = 0  # of the blocks the output depends on, as the built model has
     params_after: int = 0
     types: dict[str, str] = field(default_factory=dict)  # id -> block type, for either graph
 
@@ -46,6 +48,7 @@ class GraphDiff:
             or self.frozen
             or self.wires_added
             or self.wires_removed
+            or self.output_before != self.output_after
         )
 
     def lines(self) -> list[str]:
@@ -57,6 +60,10 @@ class GraphDiff:
         out += [f"{n}: {'frozen' if f else 'no longer frozen'}" for n, f in self.frozen]
         out += [f"wire {e.source} → {e.target} added" for e in self.wires_added]
         out += [f"wire {e.source} → {e.target} removed" for e in self.wires_removed]
+        if self.output_before != self.output_after:
+            out.append(
+                f"the output is {self.output_after or 'not marked'}, was {self.output_before or 'not marked'}"
+            )
         return out
 
 
@@ -88,6 +95,14 @@ def graph_diff(before: Graph, after: Graph) -> GraphDiff:
     old_edges, new_edges = set(before.edges), set(after.edges)
     diff.wires_added = [e for e in after.edges if e not in old_edges]
     diff.wires_removed = [e for e in before.edges if e not in new_edges]
-    diff.params_before = infer(before).total_params
-    diff.params_after = infer(after).total_params
+    diff.output_before, diff.params_before = _output_and_params(before)
+    diff.output_after, diff.params_after = _output_and_params(after)
     return diff
+
+
+def _output_and_params(graph: Graph) -> tuple[str | None, int]:
+    result = infer(graph)
+    if result.output is None:
+        return None, result.total_params
+    used = graph.ancestors(result.output)
+    return result.output, sum(result.nodes[n].learnable for n in used)

@@ -502,7 +502,9 @@ def load_module_spec(spec: str) -> tuple[nn.Module, str]:
         sys.modules[module_name] = module
         try:
             found.loader.exec_module(module)
-        except Exception as e:
+        except KeyboardInterrupt:
+            raise
+        except BaseException as e:  # SystemExit too: a script's argparse must not end the app
             raise ConvCanvasError(f"{where} raised {type(e).__name__} on import: {e}") from None
     else:
         try:
@@ -516,6 +518,10 @@ def load_module_spec(spec: str) -> tuple[nn.Module, str]:
         instance = cls() if isinstance(cls, type) else cls
     except TypeError as e:
         raise ConvCanvasError(f"{name}() needs arguments ({e}); wrap it in a class that takes none") from None
+    except KeyboardInterrupt:
+        raise
+    except BaseException as e:  # the user's constructor may raise anything, SystemExit included
+        raise ConvCanvasError(f"{name}() raised {type(e).__name__}: {e}") from None
     if not isinstance(instance, nn.Module):
         raise ConvCanvasError(f"{spec} is not a torch.nn.Module")
     return instance, name

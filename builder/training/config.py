@@ -46,6 +46,12 @@ class TrainConfig:
         empty when they can be trained. `devices` (such as ``["cuda:0", "cpu"]``, from
         `available_devices`) also checks that the chosen device is on this machine."""
         out = []
+        if not isinstance(self.dataset, str) or not self.dataset:
+            out.append(f"dataset {self.dataset!r}: give a dataset name or an image folder")
+        if not isinstance(self.nesterov, bool):
+            out.append(f"nesterov {self.nesterov!r}: use true or false")
+        if self.data_dir is not None and not isinstance(self.data_dir, str):
+            out.append(f"data folder {self.data_dir!r}: give a folder path")
         if self.optimizer not in OPTIMIZERS:
             out.append(f"optimizer {self.optimizer!r}: use one of {', '.join(OPTIMIZERS)}")
         if self.schedule not in SCHEDULES:

@@ -11,14 +11,14 @@ from __future__ import annotations
 import json
 import os
 import time
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..document import load_graph
 from ..errors import ConvCanvasError, GraphFormatError
 from ..graph import Graph
-from .config import TrainConfig
+from .config import TrainConfig, config_from_saved
 
 FINISHED = ("completed", "stopped", "failed")
 
@@ -59,27 +59,38 @@ def read_run(path: str | os.PathLike) -> RunSummary:
         raise RunFolderError(f"{path} is not a run folder (it has no config.json)") from None
     except (OSError, ValueError) as e:
         raise RunFolderError(f"cannot read {config_file}: {e}") from None
-    known = {f.name for f in fields(TrainConfig)}
-    config = TrainConfig(**{k: v for k, v in raw.items() if k in known}) if isinstance(raw, dict) else None
-    if config is None:
+    if not isinstance(raw, dict):
         raise RunFolderError(f"{config_file} does not hold training settings")
-    summary = RunSummary(path, _started(path), config, "unfinished", "no result recorded")
+    config, notes = config_from_saved(raw)  # a value that cannot be used shows as its default
+    message = "no result recorded" + (f" ({'; '.join(notes)})" if notes else "")
+    summary = RunSummary(path, _started(path), config, "unfinished", message)
     for record in _records(path / "metrics.jsonl"):
         kind = record.get("type")
-        if kind == "EpochMetrics":
+        if kind == "EpochMetrics" and _is_epoch(record):
             summary.history.append(record)
-            summary.epochs_done = int(record.get("epoch", 0))
-            summary.final_accuracy = record.get("test_accuracy")
-            summary.duration = float(record.get("elapsed", 0.0))
-        elif kind == "RunFinished":
-            summary.status = str(record.get("status", "unfinished"))
+            summary.epochs_done = record["epoch"]
+            summary.final_accuracy = float(record["test_accuracy"])
+            summary.duration = float(record["elapsed"]) if _is_number(record.get("elapsed")) else 0.0
+        elif kind == "RunFinished" and record.get("status") in FINISHED:
+            summary.status = str(record["status"])
             summary.message = str(record.get("message", ""))
-    accuracies = [a for r in summary.history if isinstance(a := r.get("test_accuracy"), int | float)]
+    accuracies = [float(r["test_accuracy"]) for r in summary.history]
     summary.best_accuracy = max(accuracies) if accuracies else None
     summary.has_weights = (path / "weights.safetensors").is_file() or (
         path / "checkpoints" / "last.pt"
     ).is_file()
     return summary
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and value == value
+
+
+def _is_epoch(record: dict[str, Any]) -> bool:
+    """An epoch record with what the list and the curves read; anything else is skipped like
+    a line cut off by a crash."""
+    epoch = record.get("epoch")
+    return isinstance(epoch, int) and not isinstance(epoch, bool) and _is_number(record.get("test_accuracy"))
 
 
 def _started(path: Path) -> str:

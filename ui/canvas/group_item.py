@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from PySide6 import QtGui
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem
@@ -91,7 +92,8 @@ class GroupFrame(QGraphicsItem):
         _elided(painter, title.adjusted(TOGGLE + 6, 0, -8, 0), name_of(self.path))
 
     def hoverEnterEvent(self, event) -> None:
-        self.setToolTip(self.layer.describe(self.path))  # worked out when asked: it walks the graph
+        # worked out when asked (it walks the graph); a group's name is text from the file
+        self.setToolTip(QtGui.Qt.convertFromPlainText(self.layer.describe(self.path)))
         super().hoverEnterEvent(event)
 
     def mousePressEvent(self, event) -> None:
@@ -160,7 +162,8 @@ class GroupCard(QGraphicsItem):
             f"{summary.params:,} params · {blocks} block{'s' if blocks != 1 else ''}",
         )
         problems = f"\n{summary.errors} block(s) with errors" if summary.errors else ""
-        self.setToolTip(f"group {self.path} (collapsed; double-click to expand)\n{self.text()}{problems}")
+        tip = f"group {self.path} (collapsed; double-click to expand)\n{self.text()}{problems}"
+        self.setToolTip(QtGui.Qt.convertFromPlainText(tip))  # the name is text from the file
         self.update()
 
     def text(self) -> str:

@@ -62,6 +62,7 @@ class ImportDialog(QDialog):
         self.shape_edit = QLineEdit("3, 224, 224")
         self.shape_edit.setToolTip("channels, height, width of one input image")
         self.problem = QLabel()
+        self.problem.setTextFormat(Qt.TextFormat.PlainText)  # it quotes paths and error text
         self.problem.setStyleSheet("color: #c62828")
         self.problem.setWordWrap(True)
         self.buttons = QDialogButtonBox(

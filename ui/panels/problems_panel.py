@@ -29,22 +29,27 @@ class ProblemsPanel(QTreeWidget):
         header.setSectionResizeMode(3, QHeaderView.ResizeMode.ResizeToContents)
         header.setStretchLastSection(False)
         self.itemClicked.connect(self._on_item_clicked)
+        self._shown: tuple[list, list] | None = None  # the issues and fixes listed
         controller.inferred.connect(self._on_inferred)
         self._on_inferred(controller.result)
 
     def _on_inferred(self, result: Inference) -> None:
+        issues = [*result.errors, *result.warnings]
+        fixes = [fix_for(self.controller.graph, result, issue) for issue in issues]
+        if self._shown == (issues, fixes):
+            return  # the same list: rebuilding it would redraw the panel on every edit
+        self._shown = (issues, fixes)
         self.clear()
-        if not result.errors and not result.warnings:
+        if not issues:
             item = QTreeWidgetItem(self, ["✔", "", "No problems: every block has a valid shape."])
             item.setForeground(0, QBrush(style.SUCCESS))
             return
-        for issue in [*result.errors, *result.warnings]:
+        for issue, fix in zip(issues, fixes, strict=True):
             error = issue.severity == "error"
             item = QTreeWidgetItem(self, ["✖" if error else "▲", issue.node, f"{issue.message}. {issue.fix}"])
             item.setForeground(0, QBrush(style.ERROR if error else style.WARNING))
             item.setToolTip(2, f"{issue.message}\n\nFix: {issue.fix}")
             item.setData(0, Qt.ItemDataRole.UserRole, issue.node)
-            fix = fix_for(self.controller.graph, result, issue)
             if fix is not None:
                 button = QPushButton("Fix")
                 button.setToolTip(fix.title)

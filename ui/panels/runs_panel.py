@@ -180,7 +180,7 @@ class RunsPanel(QWidget):
             run = self.runs[row]
             assert run is not None
             colour = PALETTE[i % len(PALETTE)]
-            epochs = [r["epoch"] for r in run.history]
+            epochs = [r["epoch"] for r in run.history]  # read_run keeps only complete records
             accuracy = [r["test_accuracy"] for r in run.history]
             self.plot.plot(epochs, accuracy, pen=pg.mkPen(colour, width=2), symbol="o", symbolSize=5)
             names.append(f'<span style="color:{colour}">■</span> {html.escape(run.name)}')
@@ -243,7 +243,7 @@ def _run_html(run: RunSummary) -> str:
     c = run.config
     return (
         f"<h3>{e(run.name)}</h3><p>{e(run.status)}: {e(run.message)}</p>"
-        f"<p>{e(c.dataset)}, {e(settings_text(run))}, seed {c.seed}</p>"
+        f"<p>{e(c.dataset)}, {e(settings_text(run))}, seed {e(str(c.seed))}</p>"
         f"<p>best {_percent(run.best_accuracy)}, final {_percent(run.final_accuracy)} after "
         f"{run.epochs_done} epoch(s) in {_duration(run.duration)}</p>"
         + ("" if run.has_weights else "<p>No weights were saved: it stopped before an epoch ended.</p>")

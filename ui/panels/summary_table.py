@@ -22,10 +22,22 @@ class SummaryModel(QAbstractTableModel):
         self.total = 0
 
     def set_result(self, result: Inference) -> None:
-        self.beginResetModel()
-        self.rows = [result.nodes[n] for n in result.order]
-        self.total = max(1, result.total_params)
-        self.endResetModel()
+        rows = [result.nodes[n] for n in result.order]
+        total = max(1, result.total_params)
+        if [info.id for info in rows] != [info.id for info in self.rows]:
+            self.beginResetModel()
+            self.rows, self.total = rows, total
+            self.endResetModel()
+            return
+        # the same layers: only the rows that changed are redrawn (a reset would redraw the
+        # whole table and lose the scroll position's anchor on a big network)
+        changed = [i for i, (old, new) in enumerate(zip(self.rows, rows, strict=True)) if old != new]
+        self.rows, total_changed, self.total = rows, total != self.total, total
+        last = len(COLUMNS) - 1
+        if total_changed:  # every row's share of the parameters changed
+            self.dataChanged.emit(self.index(0, SHARE), self.index(len(rows) - 1, SHARE))
+        for first, end in _runs(changed):
+            self.dataChanged.emit(self.index(first, 0), self.index(end, last))
 
     def rowCount(self, parent=_ROOT) -> int:
         return 0 if parent.isValid() else len(self.rows)
@@ -69,6 +81,17 @@ class SummaryModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole and info.error:
             return str(info.error)
         return None
+
+
+def _runs(indices: list[int]) -> list[tuple[int, int]]:
+    """Consecutive runs in sorted `indices`, as (first, last) pairs."""
+    runs: list[tuple[int, int]] = []
+    for i in indices:
+        if runs and runs[-1][1] == i - 1:
+            runs[-1] = (runs[-1][0], i)
+        else:
+            runs.append((i, i))
+    return runs
 
 
 class ShareDelegate(QStyledItemDelegate):

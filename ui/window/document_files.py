@@ -146,17 +146,20 @@ class DocumentFiles(QObject):
         graph, training = self.controller.graph, self.window.training
         if training.panel is not None:  # else the settings it was opened with stay as they were
             graph.training = {k: v for k, v in asdict(training.panel.config()).items() if v is not None}
+        runs_before = list(graph.runs)
         if path != self.path:
             self.window.runs.rebase(path)
         try:
             save_graph(graph, path)
             self._save_weights_beside(path)
         except OSError as e:
+            graph.runs = runs_before  # still relative to the file it belongs to
             self.window.show_error(
                 "Cannot save", f"{path} could not be written: {e.strerror}. Choose another folder."
             )
             return False
         except ConvCanvasError as e:  # the weights to save beside it could not be read
+            graph.runs = runs_before
             self.window.show_error("Cannot save the weights", f"{path} was saved without its weights: {e}")
             return False
         self.path = path
@@ -172,7 +175,8 @@ class DocumentFiles(QObject):
         """Imported weights are part of the document: they are saved next to it, and opening
         the file finds them there."""
         weights = self.window.start_weights
-        if weights is None or weights.path == weights_path(path):
+        # a run's weights stay in its folder (the project lists the run); imported ones have none
+        if weights is None or weights.run is not None or weights.path == weights_path(path):
             return
         from builder import save_state_dict
 

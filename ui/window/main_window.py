@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from PySide6 import QtGui
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QApplication,
@@ -269,7 +270,8 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"{name}[*] — ConvCanvas")
 
     def show_error(self, title: str, text: str) -> None:
-        QMessageBox.warning(self, title, text)
+        # the text quotes file names and user code: shown as written, never as markup
+        QMessageBox.warning(self, title, QtGui.Qt.convertFromPlainText(text))
 
     # -- start and end -------------------------------------------------------------------
 
@@ -307,6 +309,7 @@ class MainWindow(QMainWindow):
         settings.setValue("geometry", self.saveGeometry())
         settings.setValue("windowState", self.compact.state_to_save())
         self.recovery.finish()
+        self.imports.closed = True  # an import still running opens nothing once this has gone
         event.accept()
 
 

@@ -35,6 +35,7 @@ class MemoryStatus(QObject):
         self.detail.setWordWrap(True)
         self.detail.setContentsMargins(6, 2, 6, 2)
         self.over = False  # the estimate exceeds the device's free memory
+        self._styled = False  # no style sheet set yet
 
     def config(self) -> TrainConfig:
         panel = self.window.training.panel
@@ -93,6 +94,9 @@ class MemoryStatus(QObject):
         return device.type, free_memory(device), where
 
     def _set_warning(self, over: bool) -> None:
+        if over == self.over and self._styled:
+            return  # a style sheet set again re-polishes both labels: not on every edit
+        self._styled = True
         self.over = over
         style = WARNING_STYLE if over else ""
         self.label.setStyleSheet(style)

@@ -60,7 +60,12 @@ class ModelImport(QObject):
         super().__init__(window)
         self.window = window
         self.progress: QProgressDialog | None = None
+        self.closed = False  # the window has closed: a late import result goes nowhere
         self.finished.connect(self._on_finished)
+        window.destroyed.connect(self._on_window_gone)
+
+    def _on_window_gone(self, *_args) -> None:
+        self.closed = True
 
     def open_dialog(self) -> None:
         dialog = ImportDialog(self.window, self.window.files.last_dir())
@@ -72,6 +77,8 @@ class ModelImport(QObject):
     def start(self, spec: str, input_shape: tuple[int, int, int] | None) -> None:
         """Import `spec` in the background; a busy dialog shows meanwhile (tracing a large
         model takes seconds)."""
+        if self.progress is not None:  # one import at a time
+            return
         self.progress = QProgressDialog(f"Importing {spec}…", "", 0, 0, self.window)
         self.progress.setCancelButton(None)  # a trace cannot be interrupted halfway
         self.progress.setWindowTitle("Import")
@@ -82,18 +89,24 @@ class ModelImport(QObject):
     def _work(self, spec: str, input_shape) -> None:
         from builder import import_model
 
+        imported, problem = None, "the import stopped without a result"
         try:
-            self.finished.emit(import_model(spec, input_shape), "")
+            imported, problem = import_model(spec, input_shape), ""
         except ConvCanvasError as e:  # refusals say what cannot be represented, and why
-            self.finished.emit(None, str(e))
-        except Exception as e:  # the user's own module may raise anything while it is built
+            problem = str(e)
+        except BaseException as e:  # the user's module may raise anything, even SystemExit
             detail = traceback.format_exception_only(type(e), e)[-1].strip()
-            self.finished.emit(None, f"the import stopped with an error: {detail}")
+            problem = f"the import stopped with an error: {detail}"
+        finally:  # whatever happened, the busy dialog must close
+            if not self.closed:
+                self.finished.emit(imported, problem)
 
     def _on_finished(self, imported, problem: str) -> None:
         if self.progress is not None:
             self.progress.close()
             self.progress = None
+        if self.closed:
+            return
         if imported is None:
             self.window.show_error("Cannot import", problem)
             return
