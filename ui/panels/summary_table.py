@@ -13,6 +13,15 @@ from ..canvas import style
 COLUMNS = ("Layer", "Type", "Output", "Params", "Activations", "MACs", "Share of params")
 SHARE = 6
 _ROOT = QModelIndex()
+_ROLES = frozenset(
+    {
+        Qt.ItemDataRole.DisplayRole,
+        Qt.ItemDataRole.UserRole,
+        Qt.ItemDataRole.TextAlignmentRole,
+        Qt.ItemDataRole.ForegroundRole,
+        Qt.ItemDataRole.ToolTipRole,
+    }
+)
 
 
 class SummaryModel(QAbstractTableModel):
@@ -51,6 +60,8 @@ class SummaryModel(QAbstractTableModel):
         return None
 
     def data(self, index: QModelIndex, role=Qt.ItemDataRole.DisplayRole):
+        if role not in _ROLES:  # the view asks for a dozen roles per cell it paints
+            return None
         info = self.rows[index.row()]
         col = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
@@ -126,6 +137,19 @@ class SummaryTable(QTableView):
         controller.inferred.connect(self._on_inferred)
         self._selected: str | None = None
         self._on_inferred(controller.result)
+
+    def dataChanged(self, top_left: QModelIndex, bottom_right: QModelIndex, roles=()) -> None:
+        # Qt repaints the whole table for a change that reaches past its visible rows (every
+        # row's share, after an edit changed the total): only the visible part needs it
+        first, last = self.rowAt(0), self.rowAt(self.viewport().height() - 1)
+        if first >= 0 and top_left.isValid() and bottom_right.isValid():
+            last = last if last >= 0 else self.model_.rowCount() - 1
+            top, bottom = max(top_left.row(), first), min(bottom_right.row(), last)
+            if top > bottom:
+                return  # none of it is shown
+            top_left = top_left.siblingAtRow(top)
+            bottom_right = bottom_right.siblingAtRow(bottom)
+        super().dataChanged(top_left, bottom_right, roles)
 
     def _on_inferred(self, result: Inference) -> None:
         self.model_.set_result(result)
