@@ -75,6 +75,27 @@ def test_window_shows_lenet_with_live_shapes(window):
     assert window.summary.model().rowCount() == 13
 
 
+def test_an_edit_updates_the_summary_rows_and_problems_in_place(window):
+    """A settings edit keeps the table's rows (no reset: changed rows and the share column are
+    updated in place) and leaves an unchanged problems list as it was."""
+    model, problems = window.summary.model(), window.problems
+    resets, changed = [], []
+    model.modelReset.connect(lambda: resets.append(True))
+    model.dataChanged.connect(lambda a, b, _roles=(): changed.append((a.row(), b.row())))
+    listed = problems.topLevelItem(0)
+    window.controller.set_settings("conv1", {"out_channels": 8})
+    result = window.controller.result
+    assert not resets and changed
+    assert model.rows == [result.nodes[n] for n in result.order]
+    row = [info.id for info in model.rows].index("conv1")
+    assert model.index(row, 2).data() == "8 × 28 × 28"
+    total = result.total_params
+    assert model.index(row, 6).data() == f"{100 * result.nodes['conv1'].learnable / total:.1f}%"
+    assert problems.topLevelItem(0) is listed  # the same (empty) list: not rebuilt
+    window.controller.undo_stack.undo()
+    assert model.index(row, 2).data() == "6 × 28 × 28" and not resets
+
+
 def test_drop_blocks_and_connect_them_with_the_mouse(window):
     ctrl = window.controller
     window.view.resetTransform()
