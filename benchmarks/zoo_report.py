@@ -84,7 +84,12 @@ def check(name: str, check_onnx: bool = True) -> dict:
         exported = namespace[class_name_for(imported.graph.name)]().eval()
         exported.load_state_dict(rebuilt.state_dict())
         row["export_diff"] = (exported(x) - reference).abs().max().item()
-    row["onnx_diff"] = onnx_diff(rebuilt, shape, x, reference) if check_onnx else float("nan")
+    row["onnx_diff"] = float("nan")
+    if check_onnx:
+        try:
+            row["onnx_diff"] = onnx_diff(rebuilt, shape, x, reference)
+        except Exception as e:  # report it in the table and go on with the next model
+            row["onnx_problem"] = f"{type(e).__name__}: {str(e).splitlines()[0][:100]}"
     row["imported"] = True
     return row
 
@@ -128,6 +133,8 @@ def main() -> None:
             f"{row['export_diff']:9.1e} {row['onnx_diff']:9.1e} {row['seconds']:8.2f}",
             flush=True,
         )
+        if "onnx_problem" in row:
+            print(f"{'':22} ONNX export failed: {row['onnx_problem']}", flush=True)
     ok = [r for r in rows if r["imported"]]
     diffs = ("diff", "export_diff") if args.no_onnx else ("diff", "export_diff", "onnx_diff")
     exact = [r for r in ok if r["params_exact"] and r["macs_exact"] and max(r[d] for d in diffs) <= 1e-4]

@@ -1,4 +1,9 @@
-"""ONNX export through torch.export, checked with onnx.checker."""
+"""ONNX export through torch.export, checked with onnx.checker.
+
+A model over protobuf's 2 GB limit (regnet_y_128gf) keeps its weights in a second file,
+``NAME.onnx.data``, beside ``NAME.onnx``: the exporter names it after the file it saves, so
+the export is made under the target's own name and both files are moved into place.
+"""
 
 from __future__ import annotations
 
@@ -30,7 +35,10 @@ def export_onnx(model, path: str | Path, input_shape, opset: int = 18) -> None:
             opset_version=opset,
         )
         assert program is not None, "torch.onnx.export with dynamo=True returns the program"
-        program.save(f"{tmp}/model.onnx")
-        data = Path(f"{tmp}/model.onnx").read_bytes()
-    onnx.checker.check_model(onnx.load_from_string(data), full_check=True)
-    write_atomic(path, data)
+        made = Path(tmp) / Path(path).name
+        program.save(str(made))
+        onnx.checker.check_model(str(made), full_check=True)  # reads external data beside it
+        # the weights file (if any) first: a finished .onnx never points at a missing one
+        for extra in sorted(p for p in Path(tmp).iterdir() if p != made):
+            write_atomic(Path(path).with_name(extra.name), extra.read_bytes())
+        write_atomic(path, made.read_bytes())
