@@ -3,8 +3,11 @@
 For each model: does it import, are its parameters and buffers exactly torchvision's, are its
 multiply-accumulates equal to torch's FlopCounterMode, does the model built from the graph
 (with torchvision's weights loaded, randomly initialised here) give torchvision's eval output,
-does the exported PyTorch code give it too, and how long the import takes. Vision
-transformers are out of scope.
+does the exported PyTorch code give it too, does its ONNX export give it in onnxruntime, and
+how long the import takes. Outputs must agree within 1e-4, relative to the largest output
+when that exceeds 1: with random weights (nothing is downloaded) deep networks' outputs are
+huge (inception_v3's reach 1e12), and float32 kernels of torch and onnxruntime differ in the
+last digits. Vision transformers are out of scope.
 
     python benchmarks/zoo_report.py                 # every model, with ONNX (over an hour on 2 cores)
     python benchmarks/zoo_report.py --no-onnx       # without the ONNX check (about 20 minutes)
@@ -77,6 +80,7 @@ def check(name: str, check_onnx: bool = True) -> dict:
     x = torch.randn(2, *shape)
     with torch.no_grad():
         reference = model(x)
+        row["scale"] = float(reference.abs().max())
         row["diff"] = (rebuilt(x) - reference).abs().max().item()
         namespace: dict = {}
         with contextlib.redirect_stdout(io.StringIO()):
@@ -118,7 +122,7 @@ def main() -> None:
     names = args.models or ZOO
     print(
         f"{'model':22} {'imported':8} {'params':>12} {'exact':5} {'MACs':>15} {'exact':5} "
-        f"{'max diff':>9} {'export':>9} {'onnx':>9} {'import s':>8}"
+        f"{'max diff':>9} {'export':>9} {'onnx':>9} {'max |out|':>9} {'import s':>8}"
     )
     rows = []
     for name in names:
@@ -130,18 +134,24 @@ def main() -> None:
         print(
             f"{name:22} {'yes':8} {row['params']:>12,} {'yes' if row['params_exact'] else 'NO':5} "
             f"{row['macs']:>15,} {'yes' if row['macs_exact'] else 'NO':5} {row['diff']:9.1e} "
-            f"{row['export_diff']:9.1e} {row['onnx_diff']:9.1e} {row['seconds']:8.2f}",
+            f"{row['export_diff']:9.1e} {row['onnx_diff']:9.1e} {row['scale']:9.1e} {row['seconds']:8.2f}",
             flush=True,
         )
         if "onnx_problem" in row:
             print(f"{'':22} ONNX export failed: {row['onnx_problem']}", flush=True)
     ok = [r for r in rows if r["imported"]]
     diffs = ("diff", "export_diff") if args.no_onnx else ("diff", "export_diff", "onnx_diff")
-    exact = [r for r in ok if r["params_exact"] and r["macs_exact"] and max(r[d] for d in diffs) <= 1e-4]
+    # relative to the output's size: with random weights a deep network's outputs are huge
+    # (about 1e12 for inception_v3), and float32 kernels differ in their last digits
+    exact = [
+        r
+        for r in ok
+        if r["params_exact"] and r["macs_exact"] and max(r[d] for d in diffs) <= 1e-4 * max(1.0, r["scale"])
+    ]
     checked = "model and exported code" + ("" if args.no_onnx else " and ONNX")
     print(
         f"total: {len(ok)} of {len(rows)} imported; {len(exact)} exact in parameters and MACs with outputs "
-        f"within 1e-4 ({checked})"
+        f"within 1e-4, relative to the largest output where it exceeds 1 ({checked})"
     )
 
 
