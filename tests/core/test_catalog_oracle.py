@@ -57,117 +57,90 @@ def check(block_type, raw_params, shapes, compare_macs=True):
     return True
 
 
+def grid_outcomes(block_type, shapes, fixed=None, compare_macs=True, **axes) -> list[bool]:
+    """`check` over every combination of `shapes` and the setting values in `axes` (each a
+    list), with the settings in `fixed` held; one outcome per combination."""
+    names = list(axes)
+    return [
+        check(block_type, {**(fixed or {}), **dict(zip(names, values, strict=True))}, [shape], compare_macs)
+        for shape, *values in itertools.product(shapes, *axes.values())
+    ]
+
+
 IMAGES = [(1, 28, 28), (3, 7, 9), (4, 5, 5), (2, 1, 8), (6, 3, 3)]
 
 
 def test_conv2d_matches_torch_over_grid():
-    valid = invalid = 0
-    for shape, kernel, stride, padding, dilation, groups, bias in itertools.product(
+    outcomes = grid_outcomes(
+        "Conv2d",
         IMAGES,
-        [1, 3, (2, 5), 5],
-        [1, 2, (3, 1)],
-        [0, 1, "same", "valid", (2, 0)],
-        [1, 2],
-        [1, 2],
-        [True, False],
-    ):
-        ok = check(
-            "Conv2d",
-            dict(
-                out_channels=4,
-                kernel_size=kernel,
-                stride=stride,
-                padding=padding,
-                dilation=dilation,
-                groups=groups,
-                bias=bias,
-            ),
-            [shape],
-        )
-        valid += ok
-        invalid += not ok
+        {"out_channels": 4},
+        kernel_size=[1, 3, (2, 5), 5],
+        stride=[1, 2, (3, 1)],
+        padding=[0, 1, "same", "valid", (2, 0)],
+        dilation=[1, 2],
+        groups=[1, 2],
+        bias=[True, False],
+    )
+    valid, invalid = outcomes.count(True), outcomes.count(False)
     # the grid must exercise both sides of every rule
     assert valid > 500 and invalid > 500
 
 
 def test_conv_transpose2d_matches_torch_over_grid():
-    valid = invalid = 0
-    for shape, kernel, stride, padding, output_padding, dilation, groups, bias in itertools.product(
+    outcomes = grid_outcomes(
+        "ConvTranspose2d",
         IMAGES,
-        [1, 3, (2, 4)],
-        [1, 2, (3, 1)],
-        [0, 1, (2, 0)],
-        [0, 1, (0, 2)],
-        [1, 2],
-        [1, 2],
-        [True, False],
-    ):
-        ok = check(
-            "ConvTranspose2d",
-            dict(
-                out_channels=4,
-                kernel_size=kernel,
-                stride=stride,
-                padding=padding,
-                output_padding=output_padding,
-                dilation=dilation,
-                groups=groups,
-                bias=bias,
-            ),
-            [shape],
-        )
-        valid += ok
-        invalid += not ok
+        {"out_channels": 4},
+        kernel_size=[1, 3, (2, 4)],
+        stride=[1, 2, (3, 1)],
+        padding=[0, 1, (2, 0)],
+        output_padding=[0, 1, (0, 2)],
+        dilation=[1, 2],
+        groups=[1, 2],
+        bias=[True, False],
+    )
+    valid, invalid = outcomes.count(True), outcomes.count(False)
     # both sides of every rule: groups, output padding below stride or dilation, cropping
     assert valid > 1000 and invalid > 1000
 
 
 def test_upsample_matches_torch_over_grid():
-    outcomes = set()
-    for shape, scale, mode, align_corners in itertools.product(
-        IMAGES, [1, 2, (2, 3), 4], ["nearest", "bilinear"], [False, True]
-    ):
-        outcomes.add(
-            check("Upsample", dict(scale_factor=scale, mode=mode, align_corners=align_corners), [shape])
+    outcomes = set(
+        grid_outcomes(
+            "Upsample",
+            IMAGES,
+            scale_factor=[1, 2, (2, 3), 4],
+            mode=["nearest", "bilinear"],
+            align_corners=[False, True],
         )
+    )
     assert outcomes == {True, False}  # nearest with align corners is refused by both
 
 
 def test_channel_shuffle_and_layer_norm_match_torch_over_grid():
-    outcomes = set()
-    for shape, groups in itertools.product([*IMAGES, (12, 2, 3)], [1, 2, 3, 4]):
-        outcomes.add(check("ChannelShuffle", {"groups": groups}, [shape]))
-    assert outcomes == {True, False}
-    for shape, eps, affine in itertools.product(IMAGES, [1e-5, 1e-6], [True, False]):
-        assert check("LayerNorm2d", {"eps": eps, "affine": affine}, [shape])
+    assert set(grid_outcomes("ChannelShuffle", [*IMAGES, (12, 2, 3)], groups=[1, 2, 3, 4])) == {True, False}
+    assert all(grid_outcomes("LayerNorm2d", IMAGES, eps=[1e-5, 1e-6], affine=[True, False]))
 
 
 @pytest.mark.parametrize("block_type", ["MaxPool2d", "AvgPool2d"])
 def test_pooling_matches_torch_over_grid(block_type):
-    outcomes = set()
-    for shape, kernel, stride, padding, ceil_mode in itertools.product(
+    # torch's MACs counter does not count pooling; compare shapes and counts
+    outcomes = grid_outcomes(
+        block_type,
         [*IMAGES, (1, 1, 1), (1, 6, 11)],
-        [1, 2, 3, (2, 3)],
-        [None, 1, 2, (1, 2), 3],
-        [0, 1, (1, 0)],
-        [False, True],
-    ):
-        # torch's MACs counter does not count pooling; compare shapes and counts
-        outcomes.add(
-            check(
-                block_type,
-                dict(kernel_size=kernel, stride=stride, padding=padding, ceil_mode=ceil_mode),
-                [shape],
-                compare_macs=False,
-            )
-        )
-    assert outcomes == {True, False}
+        compare_macs=False,
+        kernel_size=[1, 2, 3, (2, 3)],
+        stride=[None, 1, 2, (1, 2), 3],
+        padding=[0, 1, (1, 0)],
+        ceil_mode=[False, True],
+    )
+    assert set(outcomes) == {True, False}
 
 
 @pytest.mark.parametrize("block_type", ["AdaptiveAvgPool2d", "AdaptiveMaxPool2d"])
 def test_adaptive_pooling(block_type):
-    for shape, size in itertools.product(IMAGES, [1, 2, (3, 1), 6]):
-        assert check(block_type, {"output_size": size}, [shape], compare_macs=False)
+    assert all(grid_outcomes(block_type, IMAGES, compare_macs=False, output_size=[1, 2, (3, 1), 6]))
 
 
 @pytest.mark.parametrize(
