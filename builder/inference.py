@@ -1,7 +1,8 @@
 """Analytic shape and parameter inference over a whole graph.
 
 No torch here: the editing path re-infers after every edit, so this is plain arithmetic
-over the catalog's rules (about a microsecond or two per node). Each node ends up `ok`,
+over the catalog's rules (a few microseconds per node), and given the previous result it
+recomputes only the blocks an edit can have changed. Each node ends up `ok`,
 `error` (it breaks a rule; the message names the numbers and the fix) or `unknown` (it is
 downstream of an error, so its shape cannot be known; it is not a second error).
 """
@@ -9,7 +10,7 @@ downstream of an error, so its shape cannot be known; it is not a second error).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from math import ceil, prod
 
@@ -64,6 +65,8 @@ class Inference:
     errors: list[Issue]
     warnings: list[Issue]
     output: str | None  # the node whose output is the network's output
+    # what each node's arithmetic was computed from, so that the next `infer` can reuse it
+    memo: _Memo | None = field(default=None, repr=False, compare=False)
 
     @property
     def valid(self) -> bool:
@@ -129,11 +132,48 @@ def require_valid(result: Inference) -> ValidInference:
     return result
 
 
-def infer(graph: Graph) -> Inference:
-    """Infer every node's output shape, counts and receptive field; never raises."""
+@dataclass(slots=True)
+class _Step:
+    """One node's arithmetic as last computed: reused while the node's type, settings and
+    frozen flag and its inputs' infos are what they were."""
+
+    type: str
+    settings: dict
+    frozen: bool
+    upstream: tuple[NodeInfo, ...]
+    info: NodeInfo  # before the whole-network checks add their warnings
+
+
+@dataclass(slots=True)
+class _Memo:
+    nodes: tuple[str, ...]
+    edges: tuple
+    preds: dict[str, list[str]]
+    succs: dict[str, list[str]]
+    order: list[str]
+    steps: dict[str, _Step]
+
+
+def infer(graph: Graph, previous: Inference | None = None) -> Inference:
+    """Infer every node's output shape, counts and receptive field; never raises.
+
+    With `previous` (an earlier result for this graph, before some edits), the nodes whose
+    settings and inputs are unchanged keep their arithmetic and only the rest is recomputed;
+    the result is the same as without it. A recomputed node whose info comes out equal to
+    the one before passes the old object on, so an edit stops spreading where shapes stop
+    changing, and views can tell unchanged nodes by identity.
+    """
     nodes = graph.nodes
-    preds, succs = graph.adjacency()
-    order = depth_first_order(preds, succs)
+    memo = previous.memo if previous is not None else None
+    node_key, edge_key = tuple(nodes), tuple(graph.edges)
+    if memo is not None and memo.nodes == node_key and memo.edges == edge_key:
+        preds, succs, order = memo.preds, memo.succs, list(memo.order)
+    else:
+        preds, succs = graph.adjacency()
+        order = depth_first_order(preds, succs)
+    old_steps = memo.steps if memo is not None else {}
+    steps: dict[str, _Step] = {}
+    new_memo = _Memo(node_key, edge_key, preds, succs, list(order), steps)
     infos: dict[str, NodeInfo] = {}
     errors: list[Issue] = []
     warnings: list[Issue] = []
@@ -161,36 +201,26 @@ def infer(graph: Graph) -> Inference:
             if any(u.status != OK for u in upstream):
                 infos[nid] = NodeInfo(nid, node.type)
                 continue
-        shapes = [u.shape for u in upstream if u.shape is not None]  # all are ok here
-        try:
-            a = spec.analyze(node.settings, shapes)
-        except ShapeError as e:
-            issue = Issue(nid, e.message, e.fix, e.code, e.setting)
-            infos[nid] = NodeInfo(nid, node.type, ERROR, error=issue)
-            errors.append(issue)
-            continue
-        rf, jump = _receptive_field(a.window, upstream)
-        info = NodeInfo(
-            nid,
-            node.type,
-            OK,
-            a.shape,
-            shapes,
-            a.learnable,
-            0 if node.frozen else a.learnable,
-            a.buffers,
-            prod(a.shape),
-            a.macs,
-            rf,
-            jump,
-        )
-        infos[nid] = info
-        if isinstance(a.window, Window) and a.window.tiles_exactly:
-            remainders = unseen_rows(a.window, shapes[0])
-            if remainders:
-                w = _dropped_warning(nid, remainders)
-                info.warnings = [w]
-                warnings.append(w)
+        old = old_steps.get(nid)
+        if (
+            old is not None
+            and old.type == node.type
+            and old.frozen == node.frozen
+            and old.settings == node.settings
+            and old.upstream == upstream  # mostly the same objects: tuples compare those first
+        ):
+            step = old
+        else:
+            step = _Step(
+                node.type, dict(node.settings), node.frozen, upstream, _analyze(nid, node, spec, upstream)
+            )
+            if old is not None and step.info == old.info:
+                step.info = old.info  # unchanged: what follows can be reused too
+        steps[nid] = step
+        info = infos[nid] = step.info
+        if info.error is not None:
+            errors.append(info.error)
+        warnings.extend(info.warnings)
 
     unreached = [nid for nid in nodes if nid not in infos]  # on a cycle, or downstream of one
     for nid in unreached:
@@ -231,8 +261,37 @@ def infer(graph: Graph) -> Inference:
                 )
             )
     if not errors and output is not None:
-        return ValidInference(infos, order, errors, warnings, output)
-    return Inference(infos, order, errors, warnings, output)
+        return ValidInference(infos, order, errors, warnings, output, new_memo)
+    return Inference(infos, order, errors, warnings, output, new_memo)
+
+
+def _analyze(nid: str, node, spec, upstream: tuple[NodeInfo, ...]) -> NodeInfo:
+    """The node's own arithmetic, given its inputs' infos (all ok)."""
+    shapes = [u.shape for u in upstream if u.shape is not None]  # all are ok here
+    try:
+        a = spec.analyze(node.settings, shapes)
+    except ShapeError as e:
+        return NodeInfo(nid, node.type, ERROR, error=Issue(nid, e.message, e.fix, e.code, e.setting))
+    rf, jump = _receptive_field(a.window, upstream)
+    info = NodeInfo(
+        nid,
+        node.type,
+        OK,
+        a.shape,
+        shapes,
+        a.learnable,
+        0 if node.frozen else a.learnable,
+        a.buffers,
+        prod(a.shape),
+        a.macs,
+        rf,
+        jump,
+    )
+    if isinstance(a.window, Window) and a.window.tiles_exactly:
+        remainders = unseen_rows(a.window, shapes[0])
+        if remainders:
+            info.warnings = [_dropped_warning(nid, remainders)]
+    return info
 
 
 def _structure_issue(nid: str, spec, sources: list[str], input_seen: str | None) -> Issue | None:
@@ -383,7 +442,8 @@ def _output_node(declared, order, succs, infos, warnings, errors) -> str | None:
             code="unused_output",
             severity="warning",
         )
-        infos[nid].warnings = [*infos[nid].warnings, w]
+        # a new info, not the memo's: the next inference may reuse that one
+        infos[nid] = replace(infos[nid], warnings=[*infos[nid].warnings, w])
         warnings.append(w)
     return output
 

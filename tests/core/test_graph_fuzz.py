@@ -6,7 +6,7 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from builder import CATALOG, Graph, InvalidGraphError, build_model, infer
+from builder import CATALOG, Graph, InvalidGraphError, build_model, coerce_settings, infer
 
 
 @pytest.fixture(autouse=True)
@@ -133,3 +133,52 @@ def test_exported_code_of_random_graphs_computes_the_same(graph):
     x = torch.randn(2, *model.input_shape)
     # bit-identical, NaN where the model makes NaN (e.g. LocalResponseNorm with k=0)
     torch.testing.assert_close(exported(x), model(x), rtol=0, atol=0, equal_nan=True)
+
+
+def draw_edit(draw, graph: Graph) -> None:
+    """One edit as the editor makes them, to any part of the graph (it may break it)."""
+    ids = list(graph.nodes)
+    kind = draw(
+        st.sampled_from(
+            ["settings", "one_setting", "frozen", "disconnect", "connect", "remove", "add", "output"]
+        )
+    )
+    node = graph.nodes[draw(st.sampled_from(ids))] if ids else None
+    if kind == "settings" and node is not None and node.type != "Input":
+        node.settings = coerce_settings(node.type, block_params(draw, node.type))
+    elif kind == "one_setting" and node is not None and node.settings:
+        # changed in place, as a dict the caller still holds: inference must notice that too
+        name = draw(st.sampled_from(sorted(node.settings)))
+        drawn = block_params(draw, node.type) if node.type != "Input" else {"shape": (1, 9, 9)}
+        if name in drawn:
+            node.settings[name] = coerce_settings(node.type, {**node.settings, name: drawn[name]})[name]
+    elif kind == "frozen" and node is not None:
+        node.frozen = not node.frozen
+    elif kind == "disconnect" and graph.edges:
+        edge = draw(st.sampled_from(graph.edges))
+        graph.disconnect(edge.source, edge.target)
+    elif kind == "connect" and len(ids) >= 2:
+        a, b = draw(st.sampled_from(ids)), draw(st.sampled_from(ids))
+        if a != b and all((e.source, e.target) != (a, b) for e in graph.edges):
+            graph.connect(a, b, draw(st.integers(0, len(graph.edges))))
+    elif kind == "remove" and node is not None:
+        graph.remove_node(node.id)
+    elif kind == "add" and node is not None:
+        block_type = draw(st.sampled_from(SINGLE_INPUT))
+        graph.connect(node.id, graph.add_node(block_type, block_params(draw, block_type)).id)
+    elif kind == "output":
+        graph.output = draw(st.sampled_from([None, *ids]))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(valid_graphs(), any_graphs()), st.data())
+def test_inference_from_the_previous_result_equals_inference_afresh(graph, data):
+    """The editor re-infers from the previous result after every edit (recomputing only what
+    the edit can change): after any sequence of edits that must be exactly what a fresh
+    inference of the graph gives."""
+    result = infer(graph)
+    for _ in range(data.draw(st.integers(1, 8))):
+        draw_edit(data.draw, graph)
+        result = infer(graph, result)
+        assert result == infer(graph)
+        assert type(result) is type(infer(graph))  # ValidInference exactly when valid

@@ -366,3 +366,42 @@ def test_upsampling_blocks_never_warn_of_dropped_rows_and_explain_their_size():
     assert "params: 3*3*1*16 + 16 = 160" in lines
     assert any(line.endswith("cumulative stride 1/3") for line in lines)
     assert "H: 29*3 = 87, W: 29*3 = 87" in explain_node(g, result, "up1")
+
+
+def test_inference_from_the_previous_result_recomputes_what_each_edit_changes():
+    """The editor passes the previous result; every kind of edit must still show, and what
+    an edit cannot change is passed on as the same objects (views skip those)."""
+    from builder import load_template
+
+    graph = load_template("lenet5")
+    graph.output = "fc2"
+    result = infer(graph)
+    same_as_before = dict(result.nodes)
+
+    def step() -> None:
+        nonlocal result
+        result = infer(graph, result)
+        assert result == infer(graph)
+
+    graph.nodes["conv1"].frozen = True
+    step()
+    assert result.nodes["conv1"].trainable == 0 < result.nodes["conv1"].learnable
+    graph.nodes["conv2"].settings["out_channels"] = 20  # changed in place
+    step()
+    assert result.nodes["conv3"].learnable == 5 * 5 * 20 * 120 + 120
+    # upstream of the edit and past the point where shapes stop changing: the same objects
+    for nid in ("input", "tanh1", "avgpool1", "fc1", "fc2"):
+        assert result.nodes[nid] is same_as_before[nid], nid
+    assert result.nodes["conv2"] is not same_as_before["conv2"]
+    graph.set_settings("avgpool2", {"kernel_size": 4})  # a new settings dict
+    step()
+    assert not result.valid and result.errors[0].node == "conv3"
+    graph.set_settings("avgpool2", {"kernel_size": 2})
+    graph.disconnect("tanh4", "fc2")
+    step()
+    assert result.output == "fc2" and result.nodes["fc2"].status == "error"
+    graph.connect("tanh4", "fc2")
+    graph.output = "tanh4"
+    step()
+    assert result.output == "tanh4" and "not used" in result.nodes["fc2"].warnings[0].message
+    assert not same_as_before["fc2"].warnings  # the warning went on a new info, not the old one

@@ -62,7 +62,7 @@ class NodeItem(QGraphicsItem):
         node = self.node
         info = result.nodes.get(self.node_id)
         if (
-            info == self._shown_info
+            (info is self._shown_info or info == self._shown_info)  # inference reuses unchanged infos
             and node.settings == self._shown_settings
             and (node.type, node.frozen, node.pos) == self._shown_node
             and self._output_state(result) == self.output_mark.state

@@ -387,7 +387,7 @@ class GraphController(QObject):
         if self._macro_depth:
             return
         self._inferences += 1
-        self.result = infer(self.graph)
+        self.result = infer(self.graph, self.result)  # recomputes only what the edit can change
         self.inferred.emit(self.result)
 
     def _adopt_output(self) -> None:
