@@ -65,8 +65,8 @@ def time_edits(
     """Milliseconds from each spin-box edit of `node_id`'s channels to the end of the viewport
     paint that follows it, as Qt schedules it (only the regions the edit dirtied); with
     `settled`, also appends to it the milliseconds until every other reaction (panels, status
-    bar, overview) has run too. With `full`, the viewport is instead forced to repaint whole
-    right after the edit (`repaint()`: more than a real edit paints)."""
+    bar, overview, the memory estimate) has run too. With `full`, the viewport is instead
+    forced to repaint whole right after the edit (`repaint()`: more than a real edit paints)."""
     window.select_node(node_id)
     app.processEvents()
     spin = window.inspector.editors["out_channels"].spin
@@ -87,6 +87,9 @@ def time_edits(
         assert clock.done_at, "the edit did not repaint the canvas"
         times.append((clock.done_at - start) * 1e3)
         app.processEvents()
+        while window.memory.pending:  # the memory estimate follows in the next pass
+            app.processEvents()
+        app.processEvents()  # and the labels it changed are painted
         if settled is not None:
             settled.append((time.perf_counter() - start) * 1e3)
     assert window.controller.result.valid

@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
     QInputDialog,
-    QLabel,
     QMainWindow,
     QMessageBox,
     QUndoView,
@@ -39,6 +38,7 @@ from .menu_actions import MenuActions
 from .model_import import ModelImport, StartWeights
 from .project_runs import ProjectRuns
 from .recovery import Recovery
+from .steady_label import SteadyLabel
 from .training_wiring import TrainingWiring
 from .undo_keys import GraphUndoKeys
 
@@ -84,7 +84,7 @@ class MainWindow(QMainWindow):
         self.training = TrainingWiring(self)
         self.docks: dict[str, QDockWidget] = {}
         self._build_docks()
-        self.status = QLabel()
+        self.status = SteadyLabel()
         self.statusBar().addWidget(self.training.note)
         self.statusBar().addPermanentWidget(self.memory.label)
         self.statusBar().addPermanentWidget(self.status)
@@ -98,7 +98,7 @@ class MainWindow(QMainWindow):
         self._restore_settings()
         self.compact = CompactLayout(self)  # small windows: one dock column, the canvas keeps the rest
         self._on_inferred(self.controller.result)
-        self.memory.update()
+        self.memory.refresh()
         self.update_title()
         QTimer.singleShot(0, self.view.show_start)
 
