@@ -64,9 +64,12 @@ class NodeItem(QGraphicsItem):
         if (
             (info is self._shown_info or info == self._shown_info)  # inference reuses unchanged infos
             and node.settings == self._shown_settings
-            and (node.type, node.frozen, node.pos) == self._shown_node
+            and (node.type, node.frozen) == self._shown_node
             and self._output_state(result) == self.output_mark.state
         ):
+            if node.pos != self._shown_pos:  # moved only: the text stays
+                self._shown_pos = node.pos
+                self.setPos(*node.pos)
             return False
         self.refresh(result)
         return True
@@ -82,7 +85,8 @@ class NodeItem(QGraphicsItem):
         node = self.node
         self._shown_info = result.nodes.get(self.node_id) if result else None
         self._shown_settings = dict(node.settings)
-        self._shown_node = (node.type, node.frozen, node.pos)
+        self._shown_node = (node.type, node.frozen)
+        self._shown_pos = node.pos
         spec = CATALOG[node.type]
         self.title = node.id
         self.type_text = node.type + (" · frozen" if node.frozen else "")
