@@ -37,8 +37,8 @@ def _analyze(s: Settings, shapes: Sequence[Shape]) -> Analysis:
         )
     if out_c % groups:
         raise ShapeError(
-            f"output channels {out_c} are not divisible by groups {groups}",
-            f"set output channels to a multiple of {groups}",
+            f"filters {out_c} (output channels) are not divisible by groups {groups}",
+            f"set filters to a multiple of {groups}",
             code="groups",
             setting="out_channels",
         )

@@ -134,6 +134,7 @@ class GroupCard(QGraphicsItem):
         self.layer, self.path = layer, path
         self.summary: GroupSummary | None = None
         self.lines = ("", "")
+        self.short_shapes = ""
         self.setFlags(
             QGraphicsItem.GraphicsItemFlag.ItemIsMovable
             | QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
@@ -157,6 +158,8 @@ class GroupCard(QGraphicsItem):
             return ", ".join(style.shape_text(s) if s else "?" for s in values) or "–"
 
         blocks = len(summary.blocks)
+        # without the words where "in 128×28×28 → out 256×14×14" is wider than the card
+        self.short_shapes = f"{shapes(summary.input_shapes)} → {shapes(summary.output_shapes)}"
         self.lines = (
             f"in {shapes(summary.input_shapes)} → out {shapes(summary.output_shapes)}",
             f"{summary.params:,} params · {blocks} block{'s' if blocks != 1 else ''}",
@@ -198,7 +201,9 @@ class GroupCard(QGraphicsItem):
         painter.setFont(fonts["title"])
         _elided(painter, QRectF(24, 5, w - 86, 20), name_of(self.path))
         painter.setFont(fonts["body"])
-        _elided(painter, QRectF(10, 24, w - 16, 18), self.lines[0])
+        shapes_rect = QRectF(10, 24, w - 16, 18)
+        fits = painter.fontMetrics().horizontalAdvance(self.lines[0]) <= shapes_rect.width()
+        _elided(painter, shapes_rect, self.lines[0] if fits else self.short_shapes)
         painter.setPen(style.MUTED)
         painter.setFont(fonts["small"])
         _elided(painter, QRectF(10, 42, w - 16, 20), self.lines[1])
