@@ -4,6 +4,7 @@ and parameters inference gives, and drawn frames never overlap cards that are no
 
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QFontMetricsF
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QInputDialog, QMessageBox
 
@@ -105,6 +106,12 @@ def test_the_collapsed_card_shows_what_inference_gives(win, qtbot):
         "in 256×14×14 → out 512×7×7",
         "8,393,728 params · 16 blocks",
     )
+    # a card too narrow for the words keeps both shapes whole rather than cutting one off
+    card = win.scene.groups.cards["layer4"]
+    metrics = QFontMetricsF(win.scene.fonts["body"])
+    wide = metrics.horizontalAdvance(card.lines[0])
+    assert card.shapes_line(metrics, wide) == "in 256×14×14 → out 512×7×7"
+    assert card.shapes_line(metrics, wide - 1) == "256×14×14 → 512×7×7"
     # an edit inside the collapsed group updates its card
     win.controller.set_settings("layer4_1_conv1", {"out_channels": 256})
     summary = group_summary(graph, "layer4", win.controller.result)

@@ -169,6 +169,10 @@ class GroupCard(QGraphicsItem):
         self.setToolTip(QtGui.Qt.convertFromPlainText(tip))  # the name is text from the file
         self.update()
 
+    def shapes_line(self, metrics: QFontMetricsF, width: float) -> str:
+        """The shapes as the card shows them in `width`: with "in" and "out" where they fit."""
+        return self.lines[0] if metrics.horizontalAdvance(self.lines[0]) <= width else self.short_shapes
+
     def text(self) -> str:
         """What the card says, as one line per row (tests and tooltips read it)."""
         return "\n".join(self.lines)
@@ -202,8 +206,7 @@ class GroupCard(QGraphicsItem):
         _elided(painter, QRectF(24, 5, w - 86, 20), name_of(self.path))
         painter.setFont(fonts["body"])
         shapes_rect = QRectF(10, 24, w - 16, 18)
-        fits = painter.fontMetrics().horizontalAdvance(self.lines[0]) <= shapes_rect.width()
-        _elided(painter, shapes_rect, self.lines[0] if fits else self.short_shapes)
+        _elided(painter, shapes_rect, self.shapes_line(QFontMetricsF(fonts["body"]), shapes_rect.width()))
         painter.setPen(style.MUTED)
         painter.setFont(fonts["small"])
         _elided(painter, QRectF(10, 42, w - 16, 20), self.lines[1])
