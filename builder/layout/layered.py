@@ -23,6 +23,7 @@ placed as one card, and its blocks as their own layout placed under that card (`
 from __future__ import annotations
 
 from collections.abc import Sequence
+from heapq import heappop, heappush
 from itertools import pairwise
 
 from ..graph import Edge, Graph, Node
@@ -127,19 +128,21 @@ def _group_chains(graph: Graph, rows: list[list[Item]]) -> dict[Item, tuple[str,
 def _cluster(row: list[Item], groups: dict[Item, tuple[str, ...]]) -> None:
     """Reorder `row` so that the items of every group are next to each other, each group
     where the mean of its items was, keeping the order within a group."""
-    here = {item: i for i, item in enumerate(row)}
-    spots: dict[str, list[int]] = {}
-    for item in row:
-        for path in groups[item]:
-            spots.setdefault(path, []).append(here[item])
-    if not spots:
+    at: dict[tuple[str, ...], list[int]] = {}  # items by their groups: many share them
+    for i, item in enumerate(row):
+        at.setdefault(groups[item], []).append(i)
+    sums: dict[str, float] = {}
+    counts: dict[str, int] = {}
+    for chain_, places in at.items():
+        for path in chain_:
+            sums[path] = sums.get(path, 0.0) + sum(places)
+            counts[path] = counts.get(path, 0) + len(places)
+    if not sums:
         return
-    mean = {path: sum(v) / len(v) for path, v in spots.items()}
-
-    def key(item: Item) -> tuple:
-        return (*((mean[p], p) for p in groups[item]), (float(here[item]), ""))
-
-    row.sort(key=key)
+    prefix = {chain_: tuple((sums[p] / counts[p], p) for p in chain_) for chain_ in at}
+    keys = [(*prefix[groups[item]], (float(i), "")) for i, item in enumerate(row)]
+    order = sorted(range(len(row)), key=keys.__getitem__)
+    row[:] = [row[i] for i in order]
 
 
 def _row_offsets(
@@ -226,9 +229,11 @@ def _depth_first_rank(graph: Graph, up, down) -> dict[Item, int]:
 def _order_rows(
     rows: list[list[Item]], up, down, rank: dict[Item, int], groups: dict[Item, tuple[str, ...]]
 ) -> None:
-    for row in rows:
+    # rows whose items all sit in the same groups need no gathering (their set never changes)
+    mixed = [bool(groups) and len({groups[item] for item in row}) > 1 for row in rows]
+    for row, gather in zip(rows, mixed, strict=True):
         row.sort(key=rank.__getitem__)
-        if groups:
+        if gather:
             _cluster(row, groups)
     best, fewest = [r[:] for r in rows], _crossings(rows, down)
     for sweep in range(_ORDER_SWEEPS):
@@ -245,7 +250,7 @@ def _order_rows(
                 return sum(ps) / len(ps) if ps else here[item]
 
             rows[r].sort(key=key)
-            if groups:
+            if mixed[r]:
                 _cluster(rows[r], groups)
         count = _crossings(rows, down)
         if count < fewest:
@@ -254,11 +259,26 @@ def _order_rows(
 
 
 def _crossings(rows: list[list[Item]], down) -> int:
+    """Pairs of wires between neighbouring rows that cross: with the wires in order of their
+    upper end (then lower), each wire crosses the earlier ones whose lower end lies strictly
+    after its own (wires that share an end do not cross). Counted with a Fenwick tree: wide
+    rows (DenseNet's many long wires) have thousands of wires between two rows."""
     total = 0
     for r in range(len(rows) - 1):
         pos = {item: i for i, item in enumerate(rows[r + 1])}
-        pairs = [(i, pos[t]) for i, item in enumerate(rows[r]) for t in down[item]]
-        total += sum(1 for k, (a, b) in enumerate(pairs) for c, d in pairs[k + 1 :] if (a - c) * (b - d) < 0)
+        ends = sorted((i, pos[t]) for i, item in enumerate(rows[r]) for t in down[item])
+        size = len(rows[r + 1])
+        tree = [0] * (size + 1)  # tree over lower ends: how many wires so far end at or before
+        for seen, (_, b) in enumerate(ends):
+            at_or_before, k = 0, b + 1
+            while k > 0:
+                at_or_before += tree[k]
+                k -= k & -k
+            total += seen - at_or_before
+            k = b + 1
+            while k <= size:
+                tree[k] += 1
+                k += k & -k
     return total
 
 
@@ -300,22 +320,29 @@ def _across_positions(
     for row, sep in zip(rows, seps, strict=True):
         _fit_row(row, sep, [0.0] * len(row), [1.0] * len(row), x)
 
-    def align(r: int, nbrs) -> None:
-        row = rows[r]
-        wishes = []
-        for item in row:
-            blocks = [x[n] for n in nbrs[item] if isinstance(n, str)]
-            wishes.append(_median(blocks or [x[n] for n in nbrs[item]] or [x[item]]))
-        w = [weight[i] if isinstance(i, str) else BEND_WEIGHT for i in row]
-        _fit_row(row, seps[r], wishes, w, x)
+    def followed(item: Item, nbrs) -> tuple[Item, ...]:
+        """The neighbours whose median the item wants: blocks before bend points; itself if none."""
+        blocks = tuple(n for n in nbrs[item] if isinstance(n, str))
+        return blocks or tuple(nbrs[item]) or (item,)
+
+    # fixed for the whole placement: worked out once (DenseNet has 180,000 bend points)
+    follows = {
+        "up": [[followed(item, up) for item in row] for row in rows],
+        "down": [[followed(item, down) for item in row] for row in rows],
+    }
+    weights = [[weight[i] if isinstance(i, str) else BEND_WEIGHT for i in row] for row in rows]
+
+    def align(r: int, direction: str) -> None:
+        wishes = [x[ns[0]] if len(ns) == 1 else _median([x[n] for n in ns]) for ns in follows[direction][r]]
+        _fit_row(rows[r], seps[r], wishes, weights[r], x)
 
     for _ in range(_ALIGN_SWEEPS):
         for r in range(1, len(rows)):
-            align(r, up)
+            align(r, "up")
         for r in range(len(rows) - 2, -1, -1):
-            align(r, down)
+            align(r, "down")
     for r in range(1, len(rows)):
-        align(r, up)
+        align(r, "up")
     return x
 
 
@@ -337,27 +364,57 @@ def _fit_row(
 
 def _isotonic_l1(values: Sequence[float], weights: Sequence[float]) -> list[float]:
     """The non-decreasing sequence nearest `values` in weighted L1 (pool adjacent violators)."""
-    blocks: list[tuple[list[tuple[float, float]], float]] = []
+    pools: list[_Pool] = []
     for v, w in zip(values, weights, strict=True):
-        blocks.append(([(v, w)], v))
-        while len(blocks) > 1 and blocks[-2][1] > blocks[-1][1] + 1e-9:
-            later, earlier = blocks.pop(), blocks.pop()
-            pooled = earlier[0] + later[0]
-            blocks.append((pooled, _weighted_median(pooled)))
-    return [m for items, m in blocks for _ in items]
+        pools.append(_Pool(v, w))
+        while len(pools) > 1 and pools[-2].median > pools[-1].median + 1e-9:
+            later, earlier = pools.pop(), pools.pop()
+            pools.append(earlier.merge(later))
+    return [pool.median for pool in pools for _ in range(pool.count)]
 
 
-def _weighted_median(items: list[tuple[float, float]]) -> float:
-    items = sorted(items)
-    half = sum(w for _, w in items) / 2
-    total = 0.0
-    for k, (v, w) in enumerate(items):
-        total += w
-        if abs(total - half) < 1e-9 and k + 1 < len(items):
-            return (v + items[k + 1][0]) / 2  # two medians: take the middle
-        if total > half:
-            return v
-    return items[-1][0]
+class _Pool:
+    """Pooled items (value, weight) and their weighted median: the first value, in sorted
+    order, at which the running weight reaches half the total; where it makes exactly half,
+    the middle of that value and the next. Kept in two heaps split at the median, so a row
+    that pools hundreds of items (DenseNet's bend points) merges in O(n log^2 n), not O(n^2)."""
+
+    __slots__ = ("above", "below", "count", "median", "weight", "weight_below")
+
+    def __init__(self, value: float, weight: float):
+        self.below: list[tuple[float, float]] = [(-value, -weight)]  # max-heap: the median at the top
+        self.above: list[tuple[float, float]] = []  # min-heap of the rest
+        self.weight_below = self.weight = weight
+        self.count = 1
+        self.median = value
+
+    def merge(self, other: _Pool) -> _Pool:
+        big, small = (self, other) if self.count >= other.count else (other, self)
+        for v, w in [(-nv, -nw) for nv, nw in small.below] + small.above:
+            if (v, w) <= (-big.below[0][0], -big.below[0][1]):
+                heappush(big.below, (-v, -w))
+                big.weight_below += w
+            else:
+                heappush(big.above, (v, w))
+        big.weight += small.weight
+        big.count += small.count
+        big._rebalance()
+        return big
+
+    def _rebalance(self) -> None:
+        half = self.weight / 2
+        below, above = self.below, self.above
+        while len(below) > 1 and self.weight_below + below[0][1] >= half - 1e-9:  # top not needed
+            nv, nw = heappop(below)
+            self.weight_below += nw
+            heappush(above, (-nv, -nw))
+        while self.weight_below < half - 1e-9 and above:
+            v, w = heappop(above)
+            self.weight_below += w
+            heappush(below, (-v, -w))
+        top = -below[0][0]
+        tie = abs(self.weight_below - half) < 1e-9 and above
+        self.median = (top + above[0][0]) / 2 if tie else top
 
 
 def _median(values: list[float]) -> float:

@@ -145,3 +145,59 @@ def test_flow_direction_follows_the_layout_and_resists_a_single_drag():
     x, _y = graph.nodes["fc"].pos
     graph.nodes["fc"].pos = (x - 300, 400.0)  # one wire now runs downwards
     assert flow_direction(graph, "LR") == "LR"
+
+
+def test_row_placement_and_crossing_counts_agree_with_the_plain_definitions():
+    """The layout's two inner loops are written for DenseNet's 180,000 bend points (heaps,
+    a Fenwick tree); on small random rows they must give exactly what the plain definitions
+    give: pool adjacent violators re-sorting every pool, and every pair of wires compared."""
+    import random
+
+    from builder.layout.layered import _crossings, _isotonic_l1
+
+    def weighted_median(items):
+        items = sorted(items)
+        half = sum(w for _, w in items) / 2
+        total = 0.0
+        for k, (v, w) in enumerate(items):
+            total += w
+            if abs(total - half) < 1e-9 and k + 1 < len(items):
+                return (v + items[k + 1][0]) / 2
+            if total > half:
+                return v
+        return items[-1][0]
+
+    def plain_isotonic(values, weights):
+        pools = []
+        for v, w in zip(values, weights, strict=True):
+            pools.append(([(v, w)], v))
+            while len(pools) > 1 and pools[-2][1] > pools[-1][1] + 1e-9:
+                later, earlier = pools.pop(), pools.pop()
+                pooled = earlier[0] + later[0]
+                pools.append((pooled, weighted_median(pooled)))
+        return [m for items, m in pools for _ in items]
+
+    def plain_crossings(rows, down):
+        total = 0
+        for upper, lower in pairwise(rows):
+            pos = {item: i for i, item in enumerate(lower)}
+            wires = [(i, pos[t]) for i, item in enumerate(upper) for t in down[item]]
+            total += sum(
+                1 for k, (a, b) in enumerate(wires) for c, d in wires[k + 1 :] if (a - c) * (b - d) < 0
+            )
+        return total
+
+    rng = random.Random(7)
+    for _ in range(3000):
+        n = rng.randint(1, 25)
+        values = [rng.choice([rng.uniform(-50, 50), float(rng.randint(-4, 4))]) for _ in range(n)]
+        weights = [rng.choice([100.0, 1.0, 0.5]) for _ in range(n)]  # the layout's weights
+        assert _isotonic_l1(values, weights) == plain_isotonic(values, weights)
+        rows = [[(r, i) for i in range(rng.randint(0, 8))] for r in range(rng.randint(1, 4))]
+        down = {item: [] for row in rows for item in row}
+        for upper, lower in pairwise(rows):
+            for item in upper:
+                down[item] = rng.sample(lower, rng.randint(0, min(3, len(lower))))
+        for row in rows:
+            rng.shuffle(row)
+        assert _crossings(rows, down) == plain_crossings(rows, down)
