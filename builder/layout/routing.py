@@ -20,6 +20,7 @@ left-to-right networks share the code.
 from __future__ import annotations
 
 import math
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from itertools import pairwise
@@ -211,14 +212,20 @@ class WireRouter:
         """The nearest clear lane on each side of each end (a lane at an end's own
         position first, if that is clear)."""
         lo, hi = min(b1, b2), max(b1, b2)
-        lanes = [v for k, v in self._lanes.items() if k != key and v[1] < hi and lo < v[2]]
+        # the lanes beside this one, sorted: DenseNet has thousands of wires running in lanes
+        taken = sorted(v[0] for k, v in self._lanes.items() if k != key and v[1] < hi and lo < v[2])
+        apart = LANE_SEP - 0.5
+        cards_beside = self._cards_along(lo, hi, skip)
         found: list[float] = []
         for start in (pa, qa) if abs(pa - qa) >= 0.5 else (pa,):
             for step in (1.0, -1.0):
                 lane = start
                 for _ in range(_MAX_JUMPS):
-                    cards = self._hits((lane, lo), (lane, hi), skip)
-                    near = [v[0] for v in lanes if abs(v[0] - lane) < LANE_SEP - 0.5]
+                    cards = cards_beside(lane)
+                    window = taken[
+                        bisect_left(taken, lane - apart - 1.0) : bisect_right(taken, lane + apart + 1.0)
+                    ]
+                    near = [a for a in window if abs(a - lane) < apart]
                     if not cards and not near:
                         break
                     if step > 0:
@@ -228,6 +235,34 @@ class WireRouter:
                 if all(abs(lane - f) >= 0.5 for f in found):
                     found.append(lane)
         return found
+
+    def _cards_along(self, lo: float, hi: float, skip: set[str]):
+        """A function of a lane: the cards that a lane from `lo` to `hi` along the flow
+        passes (`_hits` of that segment). A long lane crosses many cells of the spatial hash
+        at every step of the scan across, so for those the cards level with the lane are
+        sorted across once and each step looks them up by bisection (all cards have the same
+        size)."""
+        if hi - lo < 4 * _CELL:
+            return lambda lane: self._hits((lane, lo), (lane, hi), skip)
+        level = sorted(
+            (r[0], n)
+            for n, r in self._rects.items()
+            if n not in skip and r[1] - CLEAR_ALONG < hi and lo < r[3] + CLEAR_ALONG
+        )
+        starts = [a for a, _ in level]
+        width = self._size[0]
+
+        def hits(lane: float) -> list[str]:
+            first = bisect_left(starts, lane - width - CLEAR_ACROSS - 1.0)
+            last = bisect_right(starts, lane + CLEAR_ACROSS + 1.0)
+            rects = self._rects
+            return [
+                n
+                for a, n in level[first:last]
+                if a - CLEAR_ACROSS < lane < rects[n][2] + CLEAR_ACROSS  # as `_hits` decides
+            ]
+
+        return hits
 
     def _crossings(self, pts: list[Point], ends: set[str], middle_skip: set[str]) -> int:
         """How many cards the segments of `pts` cross; its first and last segments touch

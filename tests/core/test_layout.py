@@ -201,3 +201,21 @@ def test_row_placement_and_crossing_counts_agree_with_the_plain_definitions():
         for row in rows:
             rng.shuffle(row)
         assert _crossings(rows, down) == plain_crossings(rows, down)
+
+
+def test_the_scan_for_a_long_lane_finds_the_cards_the_spatial_hash_finds():
+    """Long wires (DenseNet's) look up the cards beside a lane by bisection instead of walking
+    the spatial hash: the same cards, wherever the lane is."""
+    import random
+
+    from builder.layout.routing import WireRouter
+
+    rng = random.Random(3)
+    router = WireRouter({f"n{i}": (rng.uniform(-800, 800), rng.uniform(0, 6000)) for i in range(300)})
+    for _ in range(400):
+        lo = rng.uniform(-100, 3000)
+        hi = lo + rng.uniform(1100, 3000)  # long enough to take the bisection
+        skip = set(rng.sample(sorted(router._rects), 5))
+        beside = router._cards_along(lo, hi, skip)
+        for lane in [rng.uniform(-900, 1000) for _ in range(20)] + [router._rects["n1"][0] - 19.0]:
+            assert sorted(beside(lane)) == sorted(router._hits((lane, lo), (lane, hi), skip))
