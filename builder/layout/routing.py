@@ -51,6 +51,7 @@ class WireRouter:
     stub_out = STUB_OUT  # where wires turn out of a source port and into a target port
     stub_in = STUB_IN
     lane = LANE  # how far a wire running beside a card keeps from it
+    lane_sep = LANE_SEP  # and from the wire in the next lane
 
     def __init__(
         self,
@@ -119,6 +120,14 @@ class WireRouter:
     def forget(self, source: str, target: str) -> None:
         """A wire was removed: its lane is free again."""
         self._lanes.pop((source, target), None)
+
+    def scene_rect(self, node_id: str) -> tuple[float, float, float, float] | None:
+        """(left, top, right, bottom) of a placed card in scene coordinates; None if not placed."""
+        rect = self._rects.get(node_id)
+        if rect is None:
+            return None
+        (x0, y0), (x1, y1) = to_flow(rect[:2], self.direction), to_flow(rect[2:], self.direction)
+        return (x0, y0, x1, y1)
 
     def ports(self, node_id: str) -> tuple[Point, Point]:
         """(input port, output port) of a placed card, in scene coordinates."""

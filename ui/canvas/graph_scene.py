@@ -8,7 +8,7 @@ to right, and its undo, turn the ports round.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, Qt, Signal
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QFont, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsScene
 
@@ -61,6 +61,7 @@ class GraphScene(QGraphicsScene):
         self.router = WireRouter(direction=self.direction)
         self._routing = True  # off while many cards move at once: they are routed together
         self._moved: set[str] = set()  # moved by a command; re-routed once it is done
+        self._vacated: list[QRectF] = []  # where those cards were: wires that went round them
         self.output_candidates: set[str] = set()  # while the output is ambiguous: its candidates
         self._problem_wires: set[tuple[str, str]] = set()  # wires marked as not fitting
         self._relabel_all = True  # wires came or went: every wire's label is worked out again
@@ -117,10 +118,14 @@ class GraphScene(QGraphicsScene):
         """A card moved (dragged, or by a command): keep the router in step and re-route the
         wires that need it, its own and any it now covers."""
         pos = item.pos()
+        before = self.router.scene_rect(item.node_id)
         self.router.place(item.node_id, (pos.x(), pos.y()))
         self.groups.card_moved(item.node_id)
+        if before is not None:
+            self._vacated.append(QRectF(QPointF(*before[:2]), QPointF(*before[2:])))
         if self._routing and item.node_id in self.nodes:
             self._reroute_around(item)
+            self._reroute_vacated()
 
     def _reroute_around(self, item: NodeItem) -> None:
         for edge in item.edges:
@@ -130,10 +135,24 @@ class GraphScene(QGraphicsScene):
             if isinstance(other, EdgeItem) and item is not other.source and item is not other.target:
                 self._route(other)
 
+    def _reroute_vacated(self) -> None:
+        """Route again the wires that went round the places cards have left: with the card
+        gone they may run straighter. A detour keeps its lane this far from the card, plus a
+        lane's width for each wire beside it."""
+        vacated, self._vacated = self._vacated, []
+        beside = WireRouter.lane + 4 * WireRouter.lane_sep
+        rerouted: set[tuple[str, str]] = set()
+        for rect in vacated:
+            for other in self.items(rect.adjusted(-beside, -beside, beside, beside)):
+                if isinstance(other, EdgeItem) and other.key not in rerouted and other.key in self.edges:
+                    rerouted.add(other.key)
+                    self._route(other)
+
     def _follow_moves(self) -> None:
         """After a command: turn the ports if the flow now runs the other way, and route the
         wires of the cards it moved (all wires at once if it moved many, as Arrange does)."""
         if not self._moved:
+            self._vacated.clear()  # cards placed by a rebuild, not moved by an edit
             return
         direction = flow_direction(self.controller.graph, self.direction)
         moved, self._moved = self._moved, set()
@@ -151,6 +170,8 @@ class GraphScene(QGraphicsScene):
             for node_id in moved:
                 if node_id in self.nodes:
                     self._reroute_around(self.nodes[node_id])
+            self._reroute_vacated()
+        self._vacated.clear()
 
     def _on_node_added(self, node_id: str) -> None:
         item = NodeItem(self, node_id)
