@@ -54,3 +54,7 @@ def run_app(argv: list[str]) -> int:
 def _report_first_window(app) -> None:
     print("first-window", flush=True)
     app.quit()
+
+
+if __name__ == "__main__":  # `python -m ui.app file.json`, as well as `convcanvas file.json`
+    sys.exit(run_app(sys.argv[1:]))

@@ -100,9 +100,15 @@ class GraphView(QGraphicsView):
             self._centre_on(QPointF(x, top.top() - 30 + visible.height() / 2))
 
     def center_on_node(self, node_id: str) -> None:
+        """Bring a block into view: centred if any of it is out of sight, otherwise left where
+        it is (a block dropped or picked in view does not make the canvas jump)."""
         item = self.scene().nodes.get(node_id)
-        if item is not None:
-            self.centerOn(item.sceneBoundingRect().center())
+        if item is None:
+            return
+        card = item.sceneBoundingRect()
+        shown = self.mapToScene(self.viewport().rect()).boundingRect()
+        if not shown.contains(card):
+            self.centerOn(card.center())
 
     def wheelEvent(self, event) -> None:
         steps = event.angleDelta().y() / 120

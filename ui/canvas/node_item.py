@@ -98,10 +98,12 @@ class NodeItem(QGraphicsItem):
         if info is None or info.status != OK:
             self.status = info.status if info else "unknown"
             self.shape_line = "error" if self.status == STATUS_ERROR else "shape unknown"
+            self.shape_short = ""
         else:
             self.status = OK
             params = f" · {style.compact(info.learnable)} params" if info.learnable else ""
             self.shape_line = f"→ {style.shape_text(info.shape)}{params}"
+            self.shape_short = f"→ {style.shape_text(info.shape)}" if params else ""
         self.severity = issues[0].severity if issues else ""
         self.output_mark.set_state(self._output_state(result))
         self.issue_text = "\n\n".join(str(i) for i in issues)
@@ -163,7 +165,15 @@ class NodeItem(QGraphicsItem):
             style.ERROR if self.status == STATUS_ERROR else style.TEXT if self.status == OK else style.MUTED
         )
         painter.setPen(status_colour)
-        text(QRectF(14, 42, w - 22, 20), self.shape_line, "body")
+        line = QRectF(14, 42, w - 22, 20)
+        text(line, self.shown_shape_line(QFontMetricsF(fonts["body"]), line.width()), "body")
+
+    def shown_shape_line(self, metrics: QFontMetricsF, width: float) -> str:
+        """The shape line as it fits in `width`: the parameter count goes first (it is in the
+        tooltip and the Summary), so that a long shape such as 256×112×112 stays whole."""
+        if metrics.horizontalAdvance(self.shape_line) <= width or not self.shape_short:
+            return self.shape_line
+        return self.shape_short
 
     def _paint_marks(self, painter: QPainter) -> None:
         """The training-health strip and the problem badge."""

@@ -83,6 +83,7 @@ class ImportDialog(QDialog):
         self.shape_edit.textChanged.connect(self._update)
         self.resize(620, 560)
         self._update()
+        self.filter_edit.setFocus()  # typing a model's name finds it at once
 
     # -- tabs ----------------------------------------------------------------------------
 

@@ -32,7 +32,9 @@ class SummaryModel(QAbstractTableModel):
 
     def set_result(self, result: Inference) -> None:
         rows = [result.nodes[n] for n in result.order]
-        total = max(1, result.total_params)
+        # a network with errors has no total: its blocks after the error count nothing, and a
+        # share of a partial total would be wrong (0: no shares shown)
+        total = max(1, result.total_params) if result.valid else 0
         if [info.id for info in rows] != [info.id for info in self.rows]:
             self.beginResetModel()
             self.rows, self.total = rows, total
@@ -82,9 +84,9 @@ class SummaryModel(QAbstractTableModel):
             if col == 5:
                 return f"{info.macs:,}"
             if col == SHARE:
-                return f"{100 * info.learnable / self.total:.1f}%" if info.learnable else ""
+                return f"{100 * info.learnable / self.total:.1f}%" if info.learnable and self.total else ""
         if role == Qt.ItemDataRole.UserRole and col == SHARE:
-            return info.learnable / self.total
+            return info.learnable / self.total if self.total else 0.0
         if role == Qt.ItemDataRole.TextAlignmentRole and col >= 3:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ForegroundRole and info.status != OK:

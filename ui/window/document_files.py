@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QSettings
+from PySide6.QtGui import Qt
 from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox
 
 from builder import (
@@ -74,10 +75,12 @@ class DocumentFiles(QObject):
             if self.window.runs.unsaved_run
             else ""
         )
+        # named, since Quit asks window after window; the name is text from a file: plain text
+        name = self.path.name if self.path else f"{self.window.controller.graph.name} (never saved)"
         return QMessageBox.question(
             self.window,
             "Unsaved changes",
-            f"Save the changes to {self.path.name if self.path else 'this network'}?{run}",
+            Qt.convertFromPlainText(f"Save the changes to {name}?{run}", Qt.WhiteSpaceMode.WhiteSpaceNormal),
             QMessageBox.StandardButton.Save
             | QMessageBox.StandardButton.Discard
             | QMessageBox.StandardButton.Cancel,

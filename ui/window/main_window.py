@@ -47,6 +47,11 @@ RIGHT = Qt.DockWidgetArea.RightDockWidgetArea
 BOTTOM = Qt.DockWidgetArea.BottomDockWidgetArea
 
 
+def macs_text(macs: int) -> str:
+    """Multiply-accumulates in M or G, as papers quote them (4.1G for ResNet-50)."""
+    return f"{macs / 1e9:,.1f}G" if macs >= 10**9 else f"{macs / 1e6:,.1f}M"
+
+
 class MainWindow(QMainWindow):
     """Lays out the editor's widgets and links them; files, menus and training are helpers."""
 
@@ -258,10 +263,11 @@ class MainWindow(QMainWindow):
         if result.warnings:
             state += f", {len(result.warnings)} warning(s)"
         shape = "×".join(map(str, result.input_shape)) if result.input_shape else "?"
-        self.status.setText(
-            f"input {shape}  ·  {result.total_params:,} parameters  ·  "
-            f"{result.total_macs / 1e6:,.1f}M MACs  ·  {state}"
-        )
+        params, macs = f"{result.total_params:,} parameters", f"{macs_text(result.total_macs)} MACs"
+        counts = f"{params}  ·  {macs}"
+        if not result.valid:  # the blocks after an error count nothing: say the sums are partial
+            counts = f"{params} and {macs} before the errors"
+        self.status.setText(f"input {shape}  ·  {counts}  ·  {state}")
 
     def update_title(self, *_args) -> None:
         path = self.files.path
@@ -271,7 +277,9 @@ class MainWindow(QMainWindow):
 
     def show_error(self, title: str, text: str) -> None:
         # the text quotes file names and user code: shown as written, never as markup
-        QMessageBox.warning(self, title, QtGui.Qt.convertFromPlainText(text))
+        QMessageBox.warning(
+            self, title, QtGui.Qt.convertFromPlainText(text, QtGui.Qt.WhiteSpaceMode.WhiteSpaceNormal)
+        )
 
     # -- start and end -------------------------------------------------------------------
 

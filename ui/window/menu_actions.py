@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import shiboken6
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import QMenu, QStyle
+from PySide6.QtWidgets import QApplication, QMenu, QStyle
 
 from builder import INPUT_PRESETS
 
@@ -77,7 +77,8 @@ class MenuActions(QObject):
         }
         self.set_export_ready(False)
         file.addSeparator()
-        self._action("&Quit", self.window.close, keys.Quit, file)
+        # every window, each asking about its unsaved changes; a Cancel stops there
+        self.quit_action = self._action("&Quit", QApplication.closeAllWindows, keys.Quit, file)
 
     def set_export_ready(self, ready: bool) -> None:
         """Export builds torch modules: the menu waits until torch has loaded."""
