@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QEvent, QMimeData, QPoint, QPointF, Qt
-from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent, QMouseEvent
+from PySide6.QtGui import QDragEnterEvent, QDragLeaveEvent, QDragMoveEvent, QDropEvent, QMouseEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -119,6 +119,46 @@ def test_drop_onto_a_wire_inserts_the_block(window):
     assert ctrl.graph.inputs_of("bn1") == ["conv1"] and ctrl.graph.inputs_of("tanh1") == ["bn1"]
     assert window.scene.nodes["bn1"].shape_line == "→ 6×28×28 · 12 params"
     assert ctrl.undo_stack.count() == 1  # one undoable step
+
+
+def drag_over(win, block_type: str, scene_point: QPointF) -> None:
+    """A block from the palette dragged over the canvas, not dropped yet."""
+    mime = QMimeData()
+    mime.setData(BLOCK_MIME, block_type.encode())
+    pos = view_point(win, scene_point)
+    for cls in (QDragEnterEvent, QDragMoveEvent):
+        QApplication.sendEvent(
+            win.view.viewport(),
+            cls(
+                pos, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+            ),
+        )
+
+
+def test_a_dragged_block_shows_where_it_lands_and_what_it_is_wired_to(window):
+    scene = window.scene
+    window.view.resetTransform()
+    edge = scene.edges[("conv1", "tanh1")]
+    middle = edge.path().pointAtPercent(0.5)
+    window.view.centerOn(middle)
+    QApplication.processEvents()
+    drag_over(window, "BatchNorm2d", middle)  # over a wire: it will be inserted there
+    hint = scene.drop_hint
+    assert hint.isVisible() and hint.kind == "insert" and hint.target == ("conv1", "tanh1")
+    assert hint.wire == edge.path() and hint.card.contains(middle)
+
+    fc2 = scene.nodes["fc2"].sceneBoundingRect()
+    below = fc2.center() + QPointF(0, fc2.height() + 40)
+    window.view.centerOn(below)
+    QApplication.processEvents()
+    drag_over(window, "ReLU", below)  # by fc2's free output: wired from it
+    assert hint.kind == "after" and hint.target == "fc2"
+    assert hint.link.p1() == scene.nodes["fc2"].output_port.scenePos()
+
+    drag_over(window, "Input", below)  # an Input takes no input: only placed
+    assert hint.kind == "place" and hint.target is None and hint.card.contains(below)
+    QApplication.sendEvent(window.view.viewport(), QDragLeaveEvent())
+    assert not hint.isVisible() and window.controller.undo_stack.count() == 0  # nothing added
 
 
 def test_ports_that_cannot_accept_are_dimmed_while_wiring(window):

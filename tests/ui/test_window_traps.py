@@ -284,6 +284,25 @@ def test_at_1024x700_the_canvas_keeps_most_of_the_window(window, qtbot):
     assert not window.tabifiedDockWidgets(docks["Blocks"])
 
 
+def test_a_window_shrunk_and_grown_again_gets_its_panels_back_as_they_were(window, qtbot):
+    window.resize(1500, 920)
+    qtbot.waitUntil(lambda: not window.compact.compact)
+    QApplication.processEvents()
+    docks = window.docks
+    widths = {title: docks[title].width() for title in ("Blocks", "Inspector", "Problems", "Summary")}
+    tabs = window.tabPosition(Qt.DockWidgetArea.RightDockWidgetArea)
+    for size in ((1024, 768), (800, 600)):  # as a user drags the window's corner
+        window.resize(*size)
+        qtbot.waitUntil(lambda: window.compact.compact)
+        QApplication.processEvents()
+    window.resize(1500, 920)
+    qtbot.waitUntil(lambda: not window.compact.compact)
+    QApplication.processEvents()
+    for title, width in widths.items():
+        assert abs(docks[title].width() - width) <= 0.1 * width, (title, docks[title].width(), width)
+    assert window.tabPosition(Qt.DockWidgetArea.RightDockWidgetArea) == tabs
+
+
 # -- the palette's context menu ---------------------------------------------------------------
 
 

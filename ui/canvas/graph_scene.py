@@ -8,7 +8,9 @@ to right, and its undo, turn the ports round.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from typing import Any
+
+from PySide6.QtCore import QLineF, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QFont, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsScene
 
@@ -27,6 +29,7 @@ from builder import (
 from ..editor.controller import GraphController
 from . import style
 from .canvas_keys import handle_key
+from .drop_hint import AFTER, INSERT, PLACE, DropHint, card_at
 from .edge_item import EdgeItem
 from .group_layer import GroupLayer
 from .node_item import NodeItem
@@ -48,6 +51,7 @@ class GraphScene(QGraphicsScene):
         self.controller = controller
         self.nodes: dict[str, NodeItem] = {}
         self.edges: dict[tuple[str, str], EdgeItem] = {}
+        self._drop_hint: DropHint | None = None
         base = QFont()
         base.setPointSizeF(9.0)
         title = QFont(base)
@@ -86,6 +90,7 @@ class GraphScene(QGraphicsScene):
         self._problem_wires = set()
         self._relabel_all = True
         self._wire = None
+        self._drop_hint = None  # cleared with the scene's items
         graph = self.controller.graph
         self.direction = flow_direction(graph)
         self.router = WireRouter(direction=self.direction)
@@ -372,35 +377,74 @@ class GraphScene(QGraphicsScene):
     def dragEnterEvent(self, event) -> None:
         if event.mimeData().hasFormat(BLOCK_MIME):
             event.acceptProposedAction()
+            self.show_drop_hint(_dragged_block(event), event.scenePos())
         else:
             super().dragEnterEvent(event)
 
     def dragMoveEvent(self, event) -> None:
         if event.mimeData().hasFormat(BLOCK_MIME):
             event.acceptProposedAction()
+            self.show_drop_hint(_dragged_block(event), event.scenePos())
         else:
             super().dragMoveEvent(event)
 
+    def dragLeaveEvent(self, event) -> None:
+        self.drop_hint.hide()
+        super().dragLeaveEvent(event)
+
     def dropEvent(self, event) -> None:
+        self.drop_hint.hide()
         if not event.mimeData().hasFormat(BLOCK_MIME):
             super().dropEvent(event)
             return
-        block_type = bytes(event.mimeData().data(BLOCK_MIME)).decode()
-        node_id = self.drop_block(block_type, event.scenePos())
+        node_id = self.drop_block(_dragged_block(event), event.scenePos())
         event.acceptProposedAction()
         self.block_dropped.emit(node_id)
 
-    def drop_block(self, block_type: str, pos: QPointF) -> str:
-        """Add a block where it is dropped. Dropped onto a wire it is inserted into it (where the
-        shapes allow); dropped by a free output port (one that feeds nothing), it is wired from
-        it; otherwise it goes to the nearest place that covers no card."""
+    def drop_plan(self, block_type: str, pos: QPointF) -> tuple[str, Any, tuple[float, float]]:
+        """What dropping `block_type` at `pos` does: (INSERT, the wire, corner) onto a wire
+        where the shapes allow; (AFTER, the block, corner) by a free output port (one that
+        feeds nothing); otherwise (PLACE, None, corner): the nearest place covering no card."""
         corner = (pos.x() - style.NODE_WIDTH / 2, pos.y() - style.NODE_HEIGHT / 2)
         takes_input = CATALOG[block_type].max_inputs != 0
         edge = next((i for i in self.items(pos) if isinstance(i, EdgeItem)), None)
         if edge is not None and takes_input and insert_fits(self.controller.graph, *edge.key, block_type):
-            return self.controller.insert_on_edge(*edge.key, block_type)
+            return INSERT, edge, corner
         source = self.free_output_near(corner) if takes_input else None
-        return self.controller.add_block(block_type, corner, after=source)
+        return (AFTER, source, corner) if source is not None else (PLACE, None, corner)
+
+    def drop_block(self, block_type: str, pos: QPointF) -> str:
+        """Add a block where it is dropped (see `drop_plan`)."""
+        kind, target, corner = self.drop_plan(block_type, pos)
+        if kind == INSERT:
+            return self.controller.insert_on_edge(*target.key, block_type)
+        return self.controller.add_block(block_type, corner, after=target)
+
+    @property
+    def drop_hint(self) -> DropHint:
+        if self._drop_hint is None:
+            self._drop_hint = DropHint()
+            self._drop_hint.hide()
+            self.addItem(self._drop_hint)
+        return self._drop_hint
+
+    def show_drop_hint(self, block_type: str, pos: QPointF) -> None:
+        """Show, while a block is dragged over the canvas, what dropping it there will do."""
+        kind, target, corner = self.drop_plan(block_type, pos)
+        card = card_at(corner)
+        hint = self.drop_hint
+        if kind == INSERT:
+            source, end = target.key
+            hint.show_plan(
+                kind, target.key, card, target.path(), None, f"{block_type}\ninto {source} → {end}"
+            )
+        elif kind == AFTER:
+            in_port, _ = port_offsets(self.direction, (style.NODE_WIDTH, style.NODE_HEIGHT))
+            start = self.nodes[target].output_port.scenePos()
+            link = QLineF(start, QPointF(corner[0] + in_port[0], corner[1] + in_port[1]))
+            hint.show_plan(kind, target, card, None, link, f"{block_type}\nafter {target}")
+        else:
+            hint.show_plan(kind, None, card, None, None, block_type)
 
     def free_output_near(self, corner: tuple[float, float], reach: float = 140.0) -> str | None:
         """The block with a free output port nearest to where a card at `corner` has its input
@@ -423,3 +467,7 @@ class GraphScene(QGraphicsScene):
             event.accept()
             return
         super().keyPressEvent(event)
+
+
+def _dragged_block(event) -> str:
+    return bytes(event.mimeData().data(BLOCK_MIME)).decode()

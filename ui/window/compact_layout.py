@@ -35,8 +35,11 @@ class CompactLayout(QObject):
         self.window = window
         self.compact = False
         self._wide_state: QByteArray | None = None
+        self._wide_tabs = window.tabPosition(RIGHT)
         self._pending = False
         window.installEventFilter(self)
+        for dock in window.docks.values():  # a dock moved while wide is part of the layout to restore
+            dock.dockLocationChanged.connect(self._remember_wide)
         self.update()
 
     def state_to_save(self) -> QByteArray:
@@ -59,13 +62,22 @@ class CompactLayout(QObject):
         self._pending = False
         compact = is_compact_size(self.window.size())
         if compact == self.compact:
+            self._remember_wide()
             return
         if compact:
-            self._wide_state = self.window.saveState()
+            if self._wide_state is None:
+                self._wide_state = self.window.saveState()
             self._fold()
         else:
             self._unfold()
         self.compact = compact
+
+    def _remember_wide(self, *_args) -> None:
+        """Keep the usual layout as it is while the window is wide. It is taken before the
+        window becomes compact, not when it does: by then the shrinking has squeezed the
+        docks, and growing the window back would restore them squeezed."""
+        if not self.compact and not is_compact_size(self.window.size()):
+            self._wide_state = self.window.saveState()
 
     def _fold(self) -> None:
         window, docks = self.window, self.window.docks
@@ -91,7 +103,7 @@ class CompactLayout(QObject):
         window = self.window
         window.setCorner(Qt.Corner.BottomRightCorner, BOTTOM)
         window.setCorner(Qt.Corner.TopRightCorner, Qt.DockWidgetArea.TopDockWidgetArea)
-        window.setTabPosition(RIGHT, QTabWidget.TabPosition.North)
+        window.setTabPosition(RIGHT, self._wide_tabs)
         shown = {title: not window.docks[title].isHidden() for title in COLUMN}
         if self._wide_state is not None:
             window.restoreState(self._wide_state)
