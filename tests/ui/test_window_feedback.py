@@ -7,7 +7,7 @@ import sys
 
 from PySide6.QtCore import QPointF
 from PySide6.QtGui import QFontMetricsF
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from builder import load_template
 from ui.panels.summary_table import SHARE
@@ -92,3 +92,18 @@ def test_the_import_dialog_takes_typing_in_its_filter_at_once(qtbot):
 def test_python_dash_m_ui_runs_the_launcher():
     done = subprocess.run([sys.executable, "-m", "ui", "--help"], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0 and "usage: convcanvas" in done.stdout
+
+
+def test_a_problem_is_shown_whole_wrapped_to_the_panels_width(window, qtbot):
+    window.controller.set_settings("conv2", {"kernel_size": 15})
+    problems = window.problems
+    item = problems.topLevelItem(0)
+    assert "15" in item.text(2)  # the kernel the message is about
+    heights = {}
+    for width in (420, 1400):
+        problems.resize(width, 300)
+        qtbot.waitUntil(lambda width=width: problems.width() == width)
+        QApplication.processEvents()
+        heights[width] = problems.visualItemRect(item).height()
+    line = problems.fontMetrics().lineSpacing()
+    assert heights[420] >= 3 * line > heights[1400]  # wrapped when narrow, not cut off

@@ -2,13 +2,29 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QBrush
-from PySide6.QtWidgets import QHeaderView, QPushButton, QTreeWidget, QTreeWidgetItem
+from PySide6.QtCore import QRect, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QBrush, QFontMetrics
+from PySide6.QtWidgets import QHeaderView, QPushButton, QStyledItemDelegate, QTreeWidget, QTreeWidgetItem
 
 from builder import Inference, fix_for
 
 from ..canvas import style
+
+
+class WrappedText(QStyledItemDelegate):
+    """A cell as tall as its text wrapped to the column's width (Qt's tree measures rows as if
+    the text were one line, and cuts messages off with an ellipsis)."""
+
+    def sizeHint(self, option, index) -> QSize:
+        size = super().sizeHint(option, index)
+        width = self.parent().header().sectionSize(index.column()) - 12
+        if width <= 0:
+            return size
+        text = str(index.data() or "")
+        bounds = QFontMetrics(option.font).boundingRect(
+            QRect(0, 0, width, 1_000_000), Qt.TextFlag.TextWordWrap, text
+        )
+        return QSize(size.width(), max(size.height(), bounds.height() + 6))
 
 
 class ProblemsPanel(QTreeWidget):
@@ -28,6 +44,10 @@ class ProblemsPanel(QTreeWidget):
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(3, QHeaderView.ResizeMode.ResizeToContents)
         header.setStretchLastSection(False)
+        # messages wrap to the panel's width, whole: rows are measured again when it changes
+        self.setTextElideMode(Qt.TextElideMode.ElideNone)
+        self.setItemDelegateForColumn(2, WrappedText(self))
+        header.sectionResized.connect(lambda *_: self.scheduleDelayedItemsLayout())
         self.itemClicked.connect(self._on_item_clicked)
         self._shown: tuple[list, list] | None = None  # the issues and fixes listed
         controller.inferred.connect(self._on_inferred)
@@ -46,7 +66,8 @@ class ProblemsPanel(QTreeWidget):
             return
         for issue, fix in zip(issues, fixes, strict=True):
             error = issue.severity == "error"
-            item = QTreeWidgetItem(self, ["✖" if error else "▲", issue.node, f"{issue.message}. {issue.fix}"])
+            fix_text = issue.fix[:1].upper() + issue.fix[1:]
+            item = QTreeWidgetItem(self, ["✖" if error else "▲", issue.node, f"{issue.message}. {fix_text}"])
             item.setForeground(0, QBrush(style.ERROR if error else style.WARNING))
             item.setToolTip(2, f"{issue.message}\n\nFix: {issue.fix}")
             item.setData(0, Qt.ItemDataRole.UserRole, issue.node)
