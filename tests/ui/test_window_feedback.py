@@ -107,3 +107,31 @@ def test_a_problem_is_shown_whole_wrapped_to_the_panels_width(window, qtbot):
         heights[width] = problems.visualItemRect(item).height()
     line = problems.fontMetrics().lineSpacing()
     assert heights[420] >= 3 * line > heights[1400]  # wrapped when narrow, not cut off
+
+
+def test_several_selected_blocks_are_named_in_the_inspector(window):
+    for node_id in ("conv1", "tanh1", "avgpool1"):
+        window.scene.nodes[node_id].setSelected(True)
+    header = window.inspector.header.text()
+    assert "3 blocks selected" in header and "conv1, tanh1, avgpool1" in header
+    assert "156 parameters in all" in header  # conv1's 6x1x5x5 + 6
+    window.scene.clearSelection()
+    assert "No block selected" in window.inspector.header.text()
+
+
+def test_the_overview_takes_a_small_share_of_a_small_canvas(window, qtbot):
+    view = window.view
+    minimap, canvas = view.minimap, view.viewport()
+    view.zoom_by(3.0)  # LeNet-5 taller than the canvas: the overview is shown
+
+    def fitted() -> bool:
+        return (
+            minimap.isVisible()
+            and minimap.width() == min(150, canvas.width() // 4)
+            and minimap.height() == min(200, canvas.height() // 3)
+        )
+
+    for size in ((1500, 920), (800, 600)):
+        window.resize(*size)
+        qtbot.waitUntil(fitted)
+        assert canvas.geometry().contains(minimap.geometry())

@@ -103,6 +103,11 @@ class Minimap(QGraphicsView):
 
     def _place(self) -> None:
         area = self.canvas.viewport().geometry()
+        # at most a quarter of a small canvas's width and a third of its height
+        size = (min(SIZE[0], area.width() // 4), min(SIZE[1], area.height() // 3))
+        if (self.width(), self.height()) != size:
+            self.setFixedSize(*size)
+            self._drawn = None
         self.move(area.right() - self.width() - MARGIN, area.bottom() - self.height() - MARGIN)
         self.raise_()
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QCheckBox, QFormLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
@@ -12,6 +14,9 @@ from ..editor.controller import GraphController
 from .param_editor import ParamEditor
 
 _ERROR_STYLE = "color: #c62828;"
+_NONE_SELECTED = (
+    "<b>No block selected</b><br>Select a block on the canvas to edit it, or drag one from the palette."
+)
 
 
 class Inspector(QScrollArea):
@@ -53,17 +58,15 @@ class Inspector(QScrollArea):
         controller.graph_reset.connect(lambda: self.show_node(None))
         self.show_node(None)
 
-    def show_node(self, node_id: str | None) -> None:
+    def show_node(self, node_id: str | None, selected: list[str] | None = None) -> None:
+        """Edit `node_id`; with none, say what is selected (`selected`: several blocks)."""
         self.node_id = node_id if node_id in self.controller.graph.nodes else None
         while self.form.rowCount():
             self.form.removeRow(0)
         self.editors.clear()
         self.field_errors.clear()
         if self.node_id is None:
-            self.header.setText(
-                "<b>No block selected</b><br>Select a block on the canvas to edit it, "
-                "or drag one from the palette."
-            )
+            self.header.setText(self._several(selected) if selected else _NONE_SELECTED)
             self.frozen.hide()
             self.arithmetic.hide()
             return
@@ -92,6 +95,18 @@ class Inspector(QScrollArea):
         self.frozen.setVisible(bool(spec.settings) and node.type != "Input")
         self.arithmetic.show()
         self._on_inferred(self.controller.result)
+
+    def _several(self, selected: list[str]) -> str:
+        """What several selected blocks are, in sum (the names come from a file: escaped)."""
+        result = self.controller.result
+        selected = [n for n in self.controller.graph.nodes if n in set(selected)]  # in network order
+        params = sum(result.nodes[n].learnable for n in selected if n in result.nodes)
+        names = ", ".join(html.escape(n) for n in selected[:6]) + (" …" if len(selected) > 6 else "")
+        return (
+            f"<b>{len(selected)} blocks selected</b><br>{names}<br>"
+            f"<span style='color:#555'>{params:,} parameters in all. Select one block to edit it; "
+            "Edit &gt; Group makes these a group.</span>"
+        )
 
     def _on_edited(self, name: str, value) -> None:
         if self.node_id is None:

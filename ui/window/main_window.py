@@ -188,7 +188,7 @@ class MainWindow(QMainWindow):
     def _on_selection_changed(self) -> None:
         ids = self.scene.selected_node_ids()
         node_id = ids[0] if len(ids) == 1 else None
-        self.inspector.show_node(node_id)
+        self.inspector.show_node(node_id, ids)
         self.summary.highlight(node_id)
         self.training.select_node(node_id)
 
