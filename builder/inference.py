@@ -290,7 +290,8 @@ def _analyze(nid: str, node, spec, upstream: tuple[NodeInfo, ...]) -> NodeInfo:
     if isinstance(a.window, Window) and a.window.tiles_exactly:
         remainders = unseen_rows(a.window, shapes[0])
         if remainders:
-            info.warnings = [_dropped_warning(nid, remainders)]
+            has_ceil_mode = any(setting.name == "ceil_mode" for setting in spec.settings)
+            info.warnings = [_dropped_warning(nid, remainders, has_ceil_mode)]
     return info
 
 
@@ -358,7 +359,7 @@ def _receptive_field(
     return rf, (jump[0] * sh, jump[1] * sw)
 
 
-def _dropped_warning(nid: str, remainders) -> Issue:
+def _dropped_warning(nid: str, remainders, has_ceil_mode: bool) -> Issue:
     same_both = len(remainders) == 2 and remainders[0][1:] == remainders[1][1:]
     parts = []
     for axis, n, f, pad, stride, left in remainders[:1] if same_both else remainders:
@@ -372,14 +373,28 @@ def _dropped_warning(nid: str, remainders) -> Issue:
             f"{n - f + 2 * pad} is not divisible by stride {stride}, so the last {count}{what} "
             f"of the input {verb} never seen"
         )
+    fix = "adjust padding or stride so the windows tile the input exactly" + (
+        ", or enable ceil mode" if has_ceil_mode else ""
+    )
+    _, _, f, _, stride, _ = remainders[0]
+    if f < stride:  # the gaps between windows are skipped anyway: say so, it is often meant
+        fix += (
+            f". A kernel of {f} with stride {stride} reads only every {_ordinal(stride)} row and column "
+            "anyway; a strided 1x1 shortcut (ResNet's downsampling) does this by design, and then "
+            "this warning can be left"
+        )
     return Issue(
         nid,
         "; ".join(parts),
-        "adjust padding or stride so the windows tile the input exactly, or enable ceil mode",
+        fix,
         code="dropped_rows",
         setting="stride",
         severity="warning",
     )
+
+
+def _ordinal(n: int) -> str:
+    return {2: "second", 3: "third", 4: "fourth"}.get(n, f"{n}th")
 
 
 def _cycle_issues(unreached: list[str], succs) -> list[Issue]:

@@ -405,3 +405,20 @@ def test_inference_from_the_previous_result_recomputes_what_each_edit_changes():
     step()
     assert result.output == "tanh4" and "not used" in result.nodes["fc2"].warnings[0].message
     assert not same_as_before["fc2"].warnings  # the warning went on a new info, not the old one
+
+
+def test_the_dropped_rows_advice_fits_the_block():
+    """Ceil mode is offered only by the blocks that have it; a kernel smaller than its stride
+    (ResNet's strided 1x1 shortcut) is said to skip rows anyway, by design."""
+
+    def advice(block_type, size=13, **settings):
+        result = infer(chain((1, size, size), (block_type, settings)))
+        (warning,) = [w for w in result.warnings if w.code == "dropped_rows"]
+        return warning.fix
+
+    assert advice("MaxPool2d", kernel_size=2, stride=2).endswith("or enable ceil mode")
+    conv = advice("Conv2d", out_channels=2, kernel_size=5, stride=3)
+    assert "ceil mode" not in conv and "by design" not in conv
+    shortcut = advice("Conv2d", size=56, out_channels=2, kernel_size=1, stride=2)
+    assert "ceil mode" not in shortcut and "every second row and column anyway" in shortcut
+    assert "by design" in shortcut
