@@ -183,15 +183,7 @@ class Graph:
 
     def ancestors(self, node_id: str) -> set[str]:
         """`node_id` and every node its output depends on."""
-        inputs, _ = self.adjacency()
-        seen = {node_id}
-        stack = [node_id]
-        while stack:
-            for p in inputs[stack.pop()]:
-                if p not in seen:
-                    seen.add(p)
-                    stack.append(p)
-        return seen
+        return ancestors_in(self.adjacency()[0], node_id)
 
     def input_node(self) -> Node | None:
         return next((n for n in self.nodes.values() if n.type == "Input"), None)
@@ -321,6 +313,19 @@ class Graph:
             and self.edges == other.edges
             and self.declared_output() == other.declared_output()
         )
+
+
+def ancestors_in(inputs: dict[str, list[str]], node_id: str) -> set[str]:
+    """`node_id` and every node its output depends on, given `Graph.adjacency()`'s inputs
+    (for callers that have them already)."""
+    seen = {node_id}
+    stack = [node_id]
+    while stack:
+        for p in inputs[stack.pop()]:
+            if p not in seen:
+                seen.add(p)
+                stack.append(p)
+    return seen
 
 
 def depth_first_order(inputs: dict[str, list[str]], outputs: dict[str, list[str]]) -> list[str]:

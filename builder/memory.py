@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from math import prod
 
 from .blocks import CATALOG, INT64, MASK, VALUE, Settings
-from .graph import Graph
+from .graph import Graph, ancestors_in
 from .inference import Inference, ValidInference, infer, require_valid
 from .training.config import OPTIMIZERS
 
@@ -71,7 +71,7 @@ def memory_estimate(
         raise ValueError(f"optimizer {optimizer!r}: use one of {', '.join(OPTIMIZERS)}")
     valid = require_valid(result if result is not None else infer(graph))
     sources, _ = graph.adjacency()  # once: the editor estimates after every edit
-    used_ids = _ancestors(sources, valid.output)
+    used_ids = ancestors_in(sources, valid.output)
     used = [valid.nodes[nid] for nid in used_ids]
     params = sum(n.learnable for n in used)
     trainable = sum(n.trainable for n in used)
@@ -89,20 +89,8 @@ def activation_bytes(
 ) -> int:
     """Bytes of the tensors a training forward pass keeps for backward, each storage once."""
     sources, _ = graph.adjacency()
-    used = _ancestors(sources, result.output)
+    used = ancestors_in(sources, result.output)
     return _activation_bytes(graph, result, sources, used, batch_size, device, bytes_per_value)
-
-
-def _ancestors(sources: dict[str, list[str]], node_id: str) -> set[str]:
-    """`node_id` and every node its output depends on (`Graph.ancestors` on a ready adjacency)."""
-    seen = {node_id}
-    stack = [node_id]
-    while stack:
-        for p in sources[stack.pop()]:
-            if p not in seen:
-                seen.add(p)
-                stack.append(p)
-    return seen
 
 
 def _activation_bytes(
