@@ -37,9 +37,9 @@ def drag_wire(win, source: str, target: str) -> None:
     send_mouse(viewport, QEvent.Type.MouseButtonRelease, end, buttons=Qt.MouseButton.NoButton)
 
 
-def drop_from_palette(win, block_type: str, scene_point: QPointF) -> None:
+def drop_from_palette(win, block_type: str | bytes, scene_point: QPointF) -> None:
     mime = QMimeData()
-    mime.setData(BLOCK_MIME, block_type.encode())
+    mime.setData(BLOCK_MIME, block_type if isinstance(block_type, bytes) else block_type.encode())
     viewport = win.view.viewport()
     pos = QPointF(view_point(win, scene_point))
     actions = Qt.DropAction.CopyAction
@@ -121,10 +121,10 @@ def test_drop_onto_a_wire_inserts_the_block(window):
     assert ctrl.undo_stack.count() == 1  # one undoable step
 
 
-def drag_over(win, block_type: str, scene_point: QPointF) -> None:
+def drag_over(win, block_type: str | bytes, scene_point: QPointF) -> None:
     """A block from the palette dragged over the canvas, not dropped yet."""
     mime = QMimeData()
-    mime.setData(BLOCK_MIME, block_type.encode())
+    mime.setData(BLOCK_MIME, block_type if isinstance(block_type, bytes) else block_type.encode())
     pos = view_point(win, scene_point)
     for cls in (QDragEnterEvent, QDragMoveEvent):
         QApplication.sendEvent(
@@ -159,6 +159,16 @@ def test_a_dragged_block_shows_where_it_lands_and_what_it_is_wired_to(window):
     assert hint.kind == "place" and hint.target is None and hint.card.contains(below)
     QApplication.sendEvent(window.view.viewport(), QDragLeaveEvent())
     assert not hint.isVisible() and window.controller.undo_stack.count() == 0  # nothing added
+
+
+def test_a_drag_that_names_no_block_is_ignored(window):
+    """Another program can drag data of our type: whatever it holds, nothing breaks or is added."""
+    for junk in ("NoSuchBlock", "<b>Conv2d</b>", "\udcff"):
+        middle = window.scene.edges[("conv1", "tanh1")].path().pointAtPercent(0.5)
+        drag_over(window, junk.encode(errors="surrogateescape"), middle)
+        assert not window.scene.drop_hint.isVisible()
+        drop_from_palette(window, junk.encode(errors="surrogateescape"), middle)
+    assert window.controller.undo_stack.count() == 0
 
 
 def test_ports_that_cannot_accept_are_dimmed_while_wiring(window):

@@ -375,18 +375,20 @@ class GraphScene(QGraphicsScene):
     # -- drag and drop from the palette ----------------------------------------------
 
     def dragEnterEvent(self, event) -> None:
-        if event.mimeData().hasFormat(BLOCK_MIME):
-            event.acceptProposedAction()
-            self.show_drop_hint(_dragged_block(event), event.scenePos())
-        else:
+        block_type = _dragged_block(event)
+        if block_type is None:
             super().dragEnterEvent(event)
+            return
+        event.acceptProposedAction()
+        self.show_drop_hint(block_type, event.scenePos())
 
     def dragMoveEvent(self, event) -> None:
-        if event.mimeData().hasFormat(BLOCK_MIME):
-            event.acceptProposedAction()
-            self.show_drop_hint(_dragged_block(event), event.scenePos())
-        else:
+        block_type = _dragged_block(event)
+        if block_type is None:
             super().dragMoveEvent(event)
+            return
+        event.acceptProposedAction()
+        self.show_drop_hint(block_type, event.scenePos())
 
     def dragLeaveEvent(self, event) -> None:
         self.drop_hint.hide()
@@ -394,10 +396,11 @@ class GraphScene(QGraphicsScene):
 
     def dropEvent(self, event) -> None:
         self.drop_hint.hide()
-        if not event.mimeData().hasFormat(BLOCK_MIME):
+        block_type = _dragged_block(event)
+        if block_type is None:
             super().dropEvent(event)
             return
-        node_id = self.drop_block(_dragged_block(event), event.scenePos())
+        node_id = self.drop_block(block_type, event.scenePos())
         event.acceptProposedAction()
         self.block_dropped.emit(node_id)
 
@@ -469,5 +472,10 @@ class GraphScene(QGraphicsScene):
         super().keyPressEvent(event)
 
 
-def _dragged_block(event) -> str:
-    return bytes(event.mimeData().data(BLOCK_MIME)).decode()
+def _dragged_block(event) -> str | None:
+    """The block type a drag carries; None for any other drag, or one (from another program)
+    whose data names no block type."""
+    if not event.mimeData().hasFormat(BLOCK_MIME):
+        return None
+    block_type = bytes(event.mimeData().data(BLOCK_MIME)).decode(errors="replace")
+    return block_type if block_type in CATALOG else None
