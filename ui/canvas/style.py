@@ -73,6 +73,12 @@ def shape_text(shape) -> str:
     return "×".join(map(str, shape)) if shape else "?"
 
 
+def macs_text(macs: int) -> str:
+    """Multiply-accumulates in M, or G past a billion, as papers quote them (0.4M for
+    LeNet-5, 4.1G for ResNet-50): unlike `compact`, never K."""
+    return f"{macs / 1e9:,.1f}G" if macs >= 10**9 else f"{macs / 1e6:,.1f}M"
+
+
 def compact(n: int) -> str:
     """12,345,678 -> 12.3M; 61,706 -> 61.7K."""
     for div, unit in ((1e9, "G"), (1e6, "M"), (1e3, "K")):

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from builder import CARD_SIZE, Graph, SettingError, load_template
 
+from ..canvas import style
 from ..canvas.context_menus import CanvasMenus
 from ..canvas.graph_scene import GraphScene
 from ..canvas.graph_view import GraphView
@@ -45,11 +46,6 @@ from .undo_keys import GraphUndoKeys
 LEFT = Qt.DockWidgetArea.LeftDockWidgetArea
 RIGHT = Qt.DockWidgetArea.RightDockWidgetArea
 BOTTOM = Qt.DockWidgetArea.BottomDockWidgetArea
-
-
-def macs_text(macs: int) -> str:
-    """Multiply-accumulates in M or G, as papers quote them (4.1G for ResNet-50)."""
-    return f"{macs / 1e9:,.1f}G" if macs >= 10**9 else f"{macs / 1e6:,.1f}M"
 
 
 class MainWindow(QMainWindow):
@@ -262,8 +258,8 @@ class MainWindow(QMainWindow):
         state = "valid" if result.valid else f"{len(result.errors)} error(s)"
         if result.warnings:
             state += f", {len(result.warnings)} warning(s)"
-        shape = "×".join(map(str, result.input_shape)) if result.input_shape else "?"
-        params, macs = f"{result.total_params:,} parameters", f"{macs_text(result.total_macs)} MACs"
+        shape = style.shape_text(result.input_shape)
+        params, macs = f"{result.total_params:,} parameters", f"{style.macs_text(result.total_macs)} MACs"
         counts = f"{params}  ·  {macs}"
         if not result.valid:  # the blocks after an error count nothing: say the sums are partial
             counts = f"{params} and {macs} before the errors"
