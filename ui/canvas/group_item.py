@@ -171,7 +171,7 @@ class GroupCard(QGraphicsItem):
 
     def shapes_line(self, metrics: QFontMetricsF, width: float) -> str:
         """The shapes as the card shows them in `width`: with "in" and "out" where they fit."""
-        return self.lines[0] if metrics.horizontalAdvance(self.lines[0]) <= width else self.short_shapes
+        return style.fitting(metrics, width, self.lines[0], self.short_shapes)
 
     def text(self) -> str:
         """What the card says, as one line per row (tests and tooltips read it)."""

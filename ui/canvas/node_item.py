@@ -171,9 +171,7 @@ class NodeItem(QGraphicsItem):
     def shown_shape_line(self, metrics: QFontMetricsF, width: float) -> str:
         """The shape line as it fits in `width`: the parameter count goes first (it is in the
         tooltip and the Summary), so that a long shape such as 256×112×112 stays whole."""
-        if metrics.horizontalAdvance(self.shape_line) <= width or not self.shape_short:
-            return self.shape_line
-        return self.shape_short
+        return style.fitting(metrics, width, self.shape_line, self.shape_short)
 
     def _paint_marks(self, painter: QPainter) -> None:
         """The training-health strip and the problem badge."""

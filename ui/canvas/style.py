@@ -73,6 +73,12 @@ def shape_text(shape) -> str:
     return "×".join(map(str, shape)) if shape else "?"
 
 
+def fitting(metrics, width: float, full: str, shorter: str) -> str:
+    """`full` where it fits in `width` (or there is no shorter form), else `shorter`: a card
+    drops a detail rather than cutting off the end of a shape."""
+    return full if not shorter or metrics.horizontalAdvance(full) <= width else shorter
+
+
 def macs_text(macs: int) -> str:
     """Multiply-accumulates in M, or G past a billion, as papers quote them (0.4M for
     LeNet-5, 4.1G for ResNet-50): unlike `compact`, never K."""
